@@ -1,0 +1,22 @@
+import type { ErrorCode } from '../core/errors.js';
+
+/** Process exit codes of the `medvlm` command (documented in the README). */
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  input: 3,
+  model: 4,
+  dependency: 5,
+} as const;
+
+/** The exit code for an error code: one place, used by every command. */
+export function exitCodeFor(code: ErrorCode): number {
+  if (code === 'E_INTERNAL') return EXIT.internal;
+  if (code === 'E_DEPENDENCY') return EXIT.dependency;
+  if (code.startsWith('E_MODEL') || code === 'E_INFERENCE_FAILED') return EXIT.model;
+  if (code === 'E_BAD_OPTION' || code === 'E_LABELS_EMPTY' || code === 'E_TEMPLATES_INVALID' || code === 'E_OUTPUT_EXISTS') {
+    return EXIT.usage;
+  }
+  return EXIT.input;
+}

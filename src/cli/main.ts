@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isMedvlmError } from '../core/errors.js';
+import { classifyCommand } from './commands/classify.js';
+import { demoCommand } from './commands/demo.js';
+import { embedCommand } from './commands/embed.js';
+import { inspectCommand } from './commands/inspect.js';
+import { modelsCommand } from './commands/models.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { note } from './output.js';
+
+const debug = process.argv.includes('--debug');
+
+/** Print one clear line for an error (the stack only with --debug) and set the exit code. */
+function report(e: unknown): void {
+  if (isMedvlmError(e)) {
+    note(`medvlm: ${e.message} [${e.code}]`);
+    process.exitCode = exitCodeFor(e.code);
+  } else {
+    note(`medvlm: unexpected error: ${e instanceof Error ? e.message : String(e)} (run again with --debug for details)`);
+    process.exitCode = EXIT.internal;
+  }
+  if (debug && e instanceof Error && e.stack) note(e.stack);
+}
+
+const program = new Command('medvlm')
+  .description('Medical vision-language models, locally: read DICOM/NIfTI/PNG/JPEG, run CLIP-family models on ONNX Runtime.\nResearch use only; not a diagnostic device.')
+  .version(process.env.npm_package_version ?? '0.1.0')
+  .option('--debug', 'print stack traces of errors')
+  .exitOverride()
+  .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'medvlm: ')) });
+
+for (const c of [inspectCommand(), classifyCommand(), embedCommand(), modelsCommand(), demoCommand()]) {
+  program.addCommand(c.exitOverride().configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'medvlm: ')) }));
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // help and version exit 0; anything else commander rejects is a usage error
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    report(e);
+  }
+}

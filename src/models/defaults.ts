@@ -1,0 +1,5 @@
+/** The model used when the user names none: the small medical CLIP bundled in `models/`. */
+export const DEFAULT_MODEL = 'medvlm-tiny';
+
+/** Shown with every model output, in every surface. */
+export const RESEARCH_NOTICE = 'Research use only: model outputs are not a diagnosis and must not guide patient care.';
