@@ -1,0 +1,120 @@
+/**
+ * Known models for `medvlm models`: hub ids transformers.js loads as CLIP/SigLIP dual encoders,
+ * medical models that need an ONNX export first, and what is available locally (bundled folders,
+ * hub models already in the cache).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveRuntimeSettings } from '../runtime/env.js';
+import { MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
+import { bundledModelsDir, hubCacheFolder, listBundledModels, missingModelFiles } from '../runtime/sources.js';
+
+/** One row of `medvlm models`. */
+export interface ModelListing {
+  /** What to pass as `--model`: a hub id or a bundled name. */
+  id: string;
+  /** config.json model_type, when known. */
+  family: string;
+  /** Where it comes from. */
+  kind: 'hub' | 'bundled';
+  /** True when medvlm can load it as is (an ONNX export in the transformers.js layout). */
+  loadable: boolean;
+  /** dtypes whose files are present locally (bundled folder or hub cache); empty when not downloaded. */
+  localDtypes: ModelDtype[];
+  /** Local folder, when present. */
+  location?: string;
+  /** Medical domain model. */
+  medical: boolean;
+  /** Why it matters, or what to do first. */
+  note: string;
+}
+
+interface CatalogEntry {
+  id: string;
+  family: string;
+  loadable: boolean;
+  medical: boolean;
+  note: string;
+}
+
+/**
+ * Hub models. The Xenova ids are the ones transformers.js' own documentation loads with
+ * CLIPModel / SiglipModel (src/models/clip, src/models/siglip, src/pipelines of @huggingface/transformers 4.3).
+ */
+export const HUB_CATALOG: readonly CatalogEntry[] = [
+  { id: 'Xenova/clip-vit-base-patch32', family: 'clip', loadable: true, medical: false, note: 'OpenAI CLIP ViT-B/32, ONNX export used in transformers.js docs' },
+  { id: 'Xenova/clip-vit-base-patch16', family: 'clip', loadable: true, medical: false, note: 'OpenAI CLIP ViT-B/16, ONNX export used in transformers.js docs' },
+  { id: 'Xenova/siglip-base-patch16-224', family: 'siglip', loadable: true, medical: false, note: 'Google SigLIP base 224 px, ONNX export used in transformers.js docs' },
+  {
+    id: 'microsoft/BiomedCLIP-PubMedBERT_256-vit_base_patch16_224',
+    family: 'clip',
+    loadable: false,
+    medical: true,
+    note: 'open_clip format (PubMedBERT text tower, timm ViT-B/16): export text_model/vision_model to ONNX in the HF layout first, then pass the folder',
+  },
+  {
+    id: 'flaviagiammarino/pubmed-clip-vit-base-patch32',
+    family: 'clip',
+    loadable: false,
+    medical: true,
+    note: 'PubMedCLIP (PyTorch weights in the HF CLIP layout): export to ONNX (e.g. optimum) first, then pass the folder',
+  },
+];
+
+function localDtypes(folder: string): ModelDtype[] {
+  return MODEL_DTYPES.filter((d) => missingModelFiles(folder, d).length === 0);
+}
+
+function readConfig(folder: string): { model_type?: unknown; medvlm?: { medical?: unknown } } {
+  try {
+    return JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as { model_type?: unknown; medvlm?: { medical?: unknown } };
+  } catch {
+    return {};
+  }
+}
+
+function modelTypeOf(folder: string): string {
+  const t = readConfig(folder).model_type;
+  return typeof t === 'string' ? t : 'unknown';
+}
+
+/** Hub ids present in the cache folder (`<cacheDir>/<org>/<name>/config.json`). */
+export function cachedHubIds(cacheDir: string): string[] {
+  if (!existsSync(cacheDir)) return [];
+  const ids: string[] = [];
+  for (const org of readdirSync(cacheDir, { withFileTypes: true })) {
+    if (!org.isDirectory()) continue;
+    for (const name of readdirSync(join(cacheDir, org.name), { withFileTypes: true })) {
+      if (name.isDirectory() && existsSync(join(cacheDir, org.name, name.name, 'config.json'))) ids.push(`${org.name}/${name.name}`);
+    }
+  }
+  return ids.sort();
+}
+
+/** Options of `listModels`. */
+export interface ListModelsOptions {
+  cacheDir?: string;
+  bundledDir?: string;
+}
+
+/** The catalog, then bundled models, then other hub models found in the cache. */
+export async function listModels(opts: ListModelsOptions = {}): Promise<ModelListing[]> {
+  const cacheDir = resolveRuntimeSettings({ cacheDir: opts.cacheDir }).cacheDir;
+  const bundledDir = opts.bundledDir ?? bundledModelsDir();
+  const out: ModelListing[] = [];
+  for (const e of HUB_CATALOG) {
+    const folder = hubCacheFolder(cacheDir, e.id);
+    const present = existsSync(join(folder, 'config.json'));
+    out.push({ ...e, kind: 'hub', localDtypes: present ? localDtypes(folder) : [], ...(present ? { location: folder } : {}) });
+  }
+  for (const name of listBundledModels(bundledDir)) {
+    const folder = join(bundledDir, name);
+    out.push({ id: name, family: modelTypeOf(folder), kind: 'bundled', loadable: true, localDtypes: localDtypes(folder), location: folder, medical: readConfig(folder).medvlm?.medical === true, note: 'bundled with medvlm; works offline' });
+  }
+  const known = new Set(HUB_CATALOG.map((e) => e.id));
+  for (const id of cachedHubIds(cacheDir).filter((i) => !known.has(i))) {
+    const folder = hubCacheFolder(cacheDir, id);
+    out.push({ id, family: modelTypeOf(folder), kind: 'hub', loadable: true, localDtypes: localDtypes(folder), location: folder, medical: false, note: 'found in the cache' });
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+/**
+ * Where a model comes from: a bundled name (a folder under the package's `models/`), a local
+ * folder in the Hugging Face layout, or a hub id (`org/name`). Folders are validated before any
+ * engine sees them, so a missing file is reported by name instead of as an engine stack trace.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ModelLoadError } from '../core/errors.js';
+import { onnxFileFor, type ModelDtype } from './dtype.js';
+
+/** How a model id was interpreted. */
+export type ModelSourceKind = 'bundled' | 'folder' | 'hub';
+
+/** A resolved model source. `location` is an absolute folder, or the hub id for `hub`. */
+export interface ModelSource {
+  kind: ModelSourceKind;
+  location: string;
+}
+
+/** Options for `resolveModelSource`. */
+export interface ResolveOptions {
+  /** Folder holding bundled models (default: `<package root>/models`). */
+  bundledDir?: string;
+  /** Working directory for relative paths (default: `process.cwd()`). */
+  cwd?: string;
+}
+
+/** The JSON files every model folder needs. */
+export const REQUIRED_JSON_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json'] as const;
+
+/** The ONNX files a dual encoder needs for a dtype. */
+export function requiredOnnxFiles(dtype: ModelDtype): string[] {
+  return [onnxFileFor('text_model', dtype), onnxFileFor('vision_model', dtype)];
+}
+
+const HUB_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[\w.-]{1,96}$/;
+
+let cachedRoot: string | undefined;
+
+/** The medvlm package root (the folder with medvlm's package.json), found from this file, not from cwd. */
+export function packageRoot(): string {
+  if (cachedRoot) return cachedRoot;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'medvlm') return (cachedRoot = dir);
+      } catch {
+        // not ours; keep walking up
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new ModelLoadError('E_INTERNAL', `${fileURLToPath(import.meta.url)}: cannot find medvlm's package.json above this file`);
+    dir = parent;
+  }
+}
+
+/** Folder of bundled models: `<package root>/models`. */
+export function bundledModelsDir(): string {
+  return join(packageRoot(), 'models');
+}
+
+/** Names of bundled models (sub-folders of `dir` that contain a config.json), sorted. */
+export function listBundledModels(dir: string = bundledModelsDir()): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'config.json')))
+    .map((e) => e.name)
+    .sort();
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function looksLikePath(id: string): boolean {
+  return isAbsolute(id) || id.startsWith('.') || id.startsWith('~') || id.includes('\\') || id.split('/').length > 2;
+}
+
+/** Edit distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length];
+}
+
+/** Candidates within a small edit distance of `name`, closest first. */
+export function closestNames(name: string, candidates: string[], max = 3): string[] {
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return candidates
+    .map((c) => ({ c, d: editDistance(name.toLowerCase(), c.toLowerCase()) }))
+    .filter((x) => x.d <= limit || x.c.toLowerCase().includes(name.toLowerCase()))
+    .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
+    .slice(0, max)
+    .map((x) => x.c);
+}
+
+/**
+ * Interpret a model id: an existing folder → `folder`; a bundled name → `bundled`; `org/name` →
+ * `hub`. A path that does not exist, or a bare name that is not bundled, → E_MODEL_NOT_FOUND
+ * (with "did you mean" over the bundled names).
+ */
+export function resolveModelSource(id: string, opts: ResolveOptions = {}): ModelSource {
+  const cwd = opts.cwd ?? process.cwd();
+  const bundledDir = opts.bundledDir ?? bundledModelsDir();
+  const trimmed = id.trim();
+  if (trimmed === '') throw new ModelLoadError('E_MODEL_NOT_FOUND', 'model: the model id is empty');
+  const expanded = trimmed.startsWith('~/') ? join(process.env.HOME ?? '', trimmed.slice(2)) : trimmed;
+  const asPath = resolve(cwd, expanded);
+  if (isDirectory(asPath)) return { kind: 'folder', location: asPath };
+  if (looksLikePath(trimmed)) {
+    throw new ModelLoadError('E_MODEL_NOT_FOUND', `${asPath}: no such model folder`, { file: asPath });
+  }
+  const bundled = join(bundledDir, trimmed);
+  if (!trimmed.includes('/') && isDirectory(bundled)) return { kind: 'bundled', location: bundled };
+  if (HUB_ID.test(trimmed)) return { kind: 'hub', location: trimmed };
+  const names = listBundledModels(bundledDir);
+  const guesses = closestNames(trimmed, names);
+  const hint = guesses.length > 0
+    ? ` Did you mean ${guesses.map((g) => `"${g}"`).join(' or ')}?`
+    : names.length > 0 ? ` Bundled models: ${names.join(', ')}.` : '';
+  throw new ModelLoadError(
+    'E_MODEL_NOT_FOUND',
+    `${trimmed}: not a model folder, a bundled model name or a hub id (org/name).${hint}`,
+    { file: trimmed },
+  );
+}
+
+/** Files a folder lacks for a dual encoder of `dtype` (relative paths; empty when complete). */
+export function missingModelFiles(folder: string, dtype: ModelDtype): string[] {
+  return [...REQUIRED_JSON_FILES, ...requiredOnnxFiles(dtype)].filter((f) => !existsSync(join(folder, f)));
+}
+
+/** Throw E_MODEL_INVALID naming the folder and every missing file, unless the folder is complete. */
+export function validateModelFolder(folder: string, dtype: ModelDtype): void {
+  const missing = missingModelFiles(folder, dtype);
+  if (missing.length > 0) {
+    throw new ModelLoadError(
+      'E_MODEL_INVALID',
+      `${folder}: not a complete model folder for dtype ${dtype}: missing ${missing.join(', ')}`,
+      { file: folder },
+    );
+  }
+}
+
+/** Folder where transformers.js caches a hub model's files (`<cacheDir>/<org>/<name>`). */
+export function hubCacheFolder(cacheDir: string, hubId: string): string {
+  return join(cacheDir, ...hubId.split('/'));
+}
+
+/** One sentence telling the user the hub cannot be reached and how to use a local folder instead. */
+export function offlineMessage(hubId: string, dtype: ModelDtype, reason: string): string {
+  const files = [...REQUIRED_JSON_FILES, ...requiredOnnxFiles(dtype)].join(', ');
+  return (
+    `${hubId}: the Hugging Face hub cannot be reached (${reason}) and the model is not in the cache; ` +
+    `to run without network, pass a local folder in the Hugging Face layout with --model /path/to/folder ` +
+    `(containing ${files}).`
+  );
+}
