@@ -65,7 +65,9 @@ export const VIT_B16_CLIP: DualEncoderBuildConfig = {
   embedDim: 512,
   logitScaleLog: Math.log(100),
   logitBias: 0,
+  // No joint model (it would double the ~480 MB of fp32 weights); the scale goes into config.json.
   files: { joint: false, q8: true },
+  medvlmBlock: true,
 };
 
 const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073];
