@@ -12,6 +12,8 @@ import { inputError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import type { MedicalImage } from './types.js';
 
+type Metadata = Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
+
 /** Raster formats this reader accepts. */
 export type RasterFormat = 'png' | 'jpeg' | 'tiff' | 'webp';
 
@@ -61,7 +63,7 @@ export async function readRaster(bytes: Uint8Array, source: string, format: Rast
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const options = { limitInputPixels: LIMITS.maxPixelsPerFrame, failOn: 'warning' as const };
 
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     // header only: the size check below gives the clearer message
     meta = await sharp(input, { ...options, limitInputPixels: false }).metadata();
@@ -81,7 +83,7 @@ export async function readRaster(bytes: Uint8Array, source: string, format: Rast
   const channelsInFile = meta.channels ?? 0;
   const colourInFile = channelsInFile - (meta.hasAlpha ? 1 : 0) >= 3;
 
-  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  let decoded: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     let pipe = sharp(input, options).autoOrient().removeAlpha();
     // keep the stored bit depth: libvips would otherwise convert to 8-bit sRGB
