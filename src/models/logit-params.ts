@@ -51,10 +51,15 @@ export function logitsFromConfig(config: Record<string, unknown>): LogitParams |
   return { scale: block.logit_scale, bias, source: 'config' };
 }
 
-/** Joint model dtypes to try for a folder, in order: the requested one, then fp32, then q8. */
+/**
+ * Joint model dtypes to try, in order. A folder: the requested dtype, then fp32, then q8, among
+ * the files present. A hub id (nothing local yet): q8 first, the smallest download (scale and bias
+ * come out exact from any variant, since its logits are computed from its own embeddings).
+ */
 export function jointCandidates(folder: string | undefined, dtype: ModelDtype): ModelDtype[] {
-  const order: ModelDtype[] = [dtype, 'fp32', 'q8'].filter((d, i, a) => a.indexOf(d) === i) as ModelDtype[];
-  return folder === undefined ? [dtype] : order.filter((d) => existsSync(join(folder, onnxFileFor('model', d))));
+  const unique = (list: ModelDtype[]): ModelDtype[] => list.filter((d, i) => list.indexOf(d) === i);
+  if (folder === undefined) return unique(['q8', dtype]);
+  return unique([dtype, 'fp32', 'q8']).filter((d) => existsSync(join(folder, onnxFileFor('model', d))));
 }
 
 /** Solve logits = s*cos (+ b) from pairs; returns undefined when the cosines do not vary enough. */

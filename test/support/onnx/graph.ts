@@ -18,14 +18,20 @@ export type WeightStore = Map<string, { dims: number[]; data: Float32Array }>;
 export function quantizeUint8(w: Float32Array): { q: Uint8Array; scale: number; zeroPoint: number } {
   let min = 0;
   let max = 0;
-  for (const v of w) {
+  for (let i = 0; i < w.length; i++) {
+    const v = w[i];
     if (v < min) min = v;
-    if (v > max) max = v;
+    else if (v > max) max = v;
   }
   const scale = Math.fround((max - min) / 255 || 1);
   const zeroPoint = Math.min(255, Math.max(0, Math.round(-min / scale)));
   const q = new Uint8Array(w.length);
-  for (let i = 0; i < w.length; i++) q[i] = Math.min(255, Math.max(0, Math.round(w[i] / scale) + zeroPoint));
+  const inv = 1 / scale;
+  for (let i = 0; i < w.length; i++) {
+    // Math.round(x) === Math.floor(x + 0.5); the Uint8Array store is then clamped explicitly.
+    const r = Math.floor(w[i] * inv + 0.5) + zeroPoint;
+    q[i] = r < 0 ? 0 : r > 255 ? 255 : r;
+  }
   return { q, scale, zeroPoint };
 }
 
