@@ -18,27 +18,48 @@ import type { MedicalImage } from './types.js';
 /** A 4x4 affine as rows. */
 export type Affine = number[][];
 
+type TypedArrayOf = (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayLike<number> | BigInt64Array | BigUint64Array;
+
 interface DatatypeInfo {
   name: string;
   bytes: number;
   channels: 1 | 3;
-  read: (view: DataView, offset: number, littleEndian: boolean) => number;
+  /** A little-endian typed view over a buffer of samples. */
+  view: TypedArrayOf;
 }
 
 /** NIfTI datatype codes this reader decodes (nifti1.h). */
 const DATATYPES: Record<number, DatatypeInfo> = {
-  2: { name: 'uint8', bytes: 1, channels: 1, read: (v, o) => v.getUint8(o) },
-  4: { name: 'int16', bytes: 2, channels: 1, read: (v, o, le) => v.getInt16(o, le) },
-  8: { name: 'int32', bytes: 4, channels: 1, read: (v, o, le) => v.getInt32(o, le) },
-  16: { name: 'float32', bytes: 4, channels: 1, read: (v, o, le) => v.getFloat32(o, le) },
-  64: { name: 'float64', bytes: 8, channels: 1, read: (v, o, le) => v.getFloat64(o, le) },
-  128: { name: 'rgb24', bytes: 1, channels: 3, read: (v, o) => v.getUint8(o) },
-  256: { name: 'int8', bytes: 1, channels: 1, read: (v, o) => v.getInt8(o) },
-  512: { name: 'uint16', bytes: 2, channels: 1, read: (v, o, le) => v.getUint16(o, le) },
-  768: { name: 'uint32', bytes: 4, channels: 1, read: (v, o, le) => v.getUint32(o, le) },
-  1024: { name: 'int64', bytes: 8, channels: 1, read: (v, o, le) => Number(v.getBigInt64(o, le)) },
-  1280: { name: 'uint64', bytes: 8, channels: 1, read: (v, o, le) => Number(v.getBigUint64(o, le)) },
+  2: { name: 'uint8', bytes: 1, channels: 1, view: (b, o, n) => new Uint8Array(b, o, n) },
+  4: { name: 'int16', bytes: 2, channels: 1, view: (b, o, n) => new Int16Array(b, o, n) },
+  8: { name: 'int32', bytes: 4, channels: 1, view: (b, o, n) => new Int32Array(b, o, n) },
+  16: { name: 'float32', bytes: 4, channels: 1, view: (b, o, n) => new Float32Array(b, o, n) },
+  64: { name: 'float64', bytes: 8, channels: 1, view: (b, o, n) => new Float64Array(b, o, n) },
+  128: { name: 'rgb24', bytes: 1, channels: 3, view: (b, o, n) => new Uint8Array(b, o, n) },
+  256: { name: 'int8', bytes: 1, channels: 1, view: (b, o, n) => new Int8Array(b, o, n) },
+  512: { name: 'uint16', bytes: 2, channels: 1, view: (b, o, n) => new Uint16Array(b, o, n) },
+  768: { name: 'uint32', bytes: 4, channels: 1, view: (b, o, n) => new Uint32Array(b, o, n) },
+  1024: { name: 'int64', bytes: 8, channels: 1, view: (b, o, n) => new BigInt64Array(b, o, n) },
+  1280: { name: 'uint64', bytes: 8, channels: 1, view: (b, o, n) => new BigUint64Array(b, o, n) },
 };
+
+/** True on little-endian hosts (typed arrays use the host's byte order). */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Samples of the data region as plain numbers, converted from the file's byte order. */
+function decodeSamples(raw: Uint8Array, plan: DataPlan, fileLittleEndian: boolean): ArrayLike<number> | BigInt64Array | BigUint64Array {
+  const size = plan.dtype.bytes;
+  const start = raw.byteOffset + plan.offset;
+  if (start % size === 0 && (size === 1 || fileLittleEndian === HOST_LITTLE_ENDIAN)) {
+    return plan.dtype.view(raw.buffer, start, (plan.end - plan.offset) / size);
+  }
+  const bytes = new Uint8Array(plan.end - plan.offset); // aligned copy
+  bytes.set(raw.subarray(plan.offset, plan.end));
+  if (size > 1 && fileLittleEndian !== HOST_LITTLE_ENDIAN) {
+    for (let o = 0; o < bytes.length; o += size) bytes.subarray(o, o + size).reverse();
+  }
+  return plan.dtype.view(bytes.buffer, 0, bytes.length / size);
+}
 
 const SPACE_UNITS: Record<number, { name: string; toMm: number }> = {
   0: { name: 'unknown', toMm: 1 },
@@ -235,15 +256,18 @@ function decode(raw: Uint8Array, f: RawHeaderFacts, plan: DataPlan, source: stri
   } catch (e) {
     throw inputError('E_NIFTI_INVALID', source, `has an unreadable header (${e instanceof Error ? e.message : String(e)})`, e);
   }
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const { slope, inter } = scaling(hdr, plan.dtype, source);
-
-  const n = (plan.end - plan.offset) / plan.dtype.bytes;
-  const data = new Float32Array(n);
-  const read = plan.dtype.read;
   const le = f.littleEndian;
-  const step = plan.dtype.bytes;
-  for (let i = 0, o = plan.offset; i < n; i++, o += step) data[i] = read(view, o, le) * slope + inter;
+  const samples = decodeSamples(raw, plan, le);
+  const n = samples.length;
+  const data = new Float32Array(n);
+  if (samples instanceof BigInt64Array || samples instanceof BigUint64Array) {
+    for (let i = 0; i < n; i++) data[i] = Number(samples[i]) * slope + inter;
+  } else if (slope === 1 && inter === 0) {
+    data.set(samples);
+  } else {
+    for (let i = 0; i < n; i++) data[i] = samples[i] * slope + inter;
+  }
 
   const spaceUnit = SPACE_UNITS[hdr.xyzt_units & 0x07] ?? SPACE_UNITS[0];
   const timeUnit = TIME_UNITS[hdr.xyzt_units & 0x38] ?? 'unknown';
