@@ -36,6 +36,14 @@ export interface LoadDualEncoderOptions extends RuntimeOptions {
 
 const families = new Map<string, DualEncoderFamily>();
 
+// transformers.js keeps its settings (cache, remote access) in one global `env`: loads run one at a time.
+let loadQueue: Promise<unknown> = Promise.resolve();
+function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const run = loadQueue.then(fn, fn);
+  loadQueue = run.catch(() => undefined);
+  return run;
+}
+
 /** Register a family under each of its `model_type` values (later registrations win). */
 export function registerDualEncoderFamily(family: DualEncoderFamily): void {
   for (const t of family.modelTypes) families.set(t, family);
@@ -79,7 +87,11 @@ function readConfig(folder: string): Record<string, unknown> {
  * hub id. Hub models already in the cache load offline; otherwise offline mode gives
  * E_MODEL_OFFLINE with a hint to use a local folder.
  */
-export async function loadDualEncoder(id: string, opts: LoadDualEncoderOptions = {}): Promise<DualEncoder> {
+export function loadDualEncoder(id: string, opts: LoadDualEncoderOptions = {}): Promise<DualEncoder> {
+  return exclusive(() => loadDualEncoderNow(id, opts));
+}
+
+async function loadDualEncoderNow(id: string, opts: LoadDualEncoderOptions): Promise<DualEncoder> {
   const dtype = opts.dtype ?? 'fp32';
   if (!isModelDtype(dtype)) {
     throw new OptionError('E_BAD_OPTION', `dtype: expected one of ${MODEL_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);

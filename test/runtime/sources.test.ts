@@ -137,3 +137,17 @@ describe('bad model input', () => {
     rmSync(folder, { recursive: true });
   });
 });
+
+describe('concurrent loads', () => {
+  it('a folder and a cached hub model loaded at the same time both load (settings are not shared mid-load)', async () => {
+    const cacheDir = tempDir();
+    cpSync(testModel('siglip'), join(cacheDir, 'medvlm-test', 'tiny-siglip'), { recursive: true });
+    const [a, b] = await Promise.all([
+      loadDualEncoder('medvlm-test/tiny-siglip', { offline: true, cacheDir }),
+      loadDualEncoder(testModel('clip')),
+    ]);
+    expect([a.info.family, b.info.family]).toEqual(['siglip', 'clip']);
+    await Promise.all([a.dispose(), b.dispose()]);
+    rmSync(cacheDir, { recursive: true });
+  });
+});
