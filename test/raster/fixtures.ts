@@ -3,7 +3,8 @@
  * and an independent JPEG decode by dcmtk (img2dcm → dcmdjpeg → dcm2pnm) for real MedPix JPEGs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,13 +22,17 @@ export function rasterFixturesSkipReason(): string | null {
   return probe.status === 0 ? null : `numpy not available to ${PYTHON}; raster parity tests skipped`;
 }
 
-/** Write the fixtures once (kept until make_rasters.py changes its output list). */
+/** Write the fixtures once (rebuilt when make_rasters.py changes). */
 export function ensureRasterFixtures(): string {
-  if (existsSync(join(RASTER_CORPUS, 'rgb8.tif.npy'))) return RASTER_CORPUS;
+  const stamp = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 16);
+  const stampPath = join(RASTER_CORPUS, 'stamp');
+  if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === stamp) return RASTER_CORPUS;
   const tmp = `${RASTER_CORPUS}.tmp-${process.pid}`;
   mkdirSync(tmp, { recursive: true });
   const run = spawnSync(PYTHON, [SCRIPT, tmp], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`make_rasters.py failed:\n${run.stderr}`);
+  writeFileSync(join(tmp, 'stamp'), stamp);
+  rmSync(RASTER_CORPUS, { recursive: true, force: true });
   try {
     renameSync(tmp, RASTER_CORPUS);
   } catch {
