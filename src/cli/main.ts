@@ -23,15 +23,20 @@ function report(e: unknown): void {
   if (debug && e instanceof Error && e.stack) note(e.stack);
 }
 
+/** Commander's own messages (unknown option, missing argument) in medvlm's one-line style. */
+function commanderError(s: string, write: (s: string) => void): void {
+  write(s.replace(/^error: /, 'medvlm: '));
+}
+
 const program = new Command('medvlm')
   .description('Medical vision-language models, locally: read DICOM/NIfTI/PNG/JPEG, run CLIP-family models on ONNX Runtime.\nResearch use only; not a diagnostic device.')
   .version(process.env.npm_package_version ?? '0.1.0')
   .option('--debug', 'print stack traces of errors')
   .exitOverride()
-  .configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'medvlm: ')) });
+  .configureOutput({ outputError: commanderError });
 
 for (const c of [inspectCommand(), classifyCommand(), embedCommand(), modelsCommand(), demoCommand()]) {
-  program.addCommand(c.exitOverride().configureOutput({ outputError: (s, write) => write(s.replace(/^error: /, 'medvlm: ')) }));
+  program.addCommand(c.exitOverride().configureOutput({ outputError: commanderError }));
 }
 
 try {

@@ -3,9 +3,10 @@
  * folder in the Hugging Face layout, or a hub id (`org/name`). Folders are validated before any
  * engine sees them, so a missing file is reported by name instead of as an engine stack trace.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../core/paths.js';
+import { closestNames } from '../core/suggest.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { ModelLoadError } from '../core/errors.js';
 import { onnxFileFor, type ModelDtype } from './dtype.js';
 
@@ -36,27 +37,6 @@ export function requiredOnnxFiles(dtype: ModelDtype): string[] {
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[\w.-]{1,96}$/;
 
-let cachedRoot: string | undefined;
-
-/** The medvlm package root (the folder with medvlm's package.json), found from this file, not from cwd. */
-export function packageRoot(): string {
-  if (cachedRoot) return cachedRoot;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'medvlm') return (cachedRoot = dir);
-      } catch {
-        // not ours; keep walking up
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new ModelLoadError('E_INTERNAL', `${fileURLToPath(import.meta.url)}: cannot find medvlm's package.json above this file`);
-    dir = parent;
-  }
-}
-
 /** Folder of bundled models: `<package root>/models`. */
 export function bundledModelsDir(): string {
   return join(packageRoot(), 'models');
@@ -81,32 +61,6 @@ function isDirectory(path: string): boolean {
 
 function looksLikePath(id: string): boolean {
   return isAbsolute(id) || id.startsWith('.') || id.startsWith('~') || id.includes('\\') || id.split('/').length > 2;
-}
-
-/** Edit distance, for "did you mean". */
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length];
-}
-
-/** Candidates within a small edit distance of `name`, closest first. */
-export function closestNames(name: string, candidates: string[], max = 3): string[] {
-  const limit = Math.max(2, Math.floor(name.length / 3));
-  return candidates
-    .map((c) => ({ c, d: editDistance(name.toLowerCase(), c.toLowerCase()) }))
-    .filter((x) => x.d <= limit || x.c.toLowerCase().includes(name.toLowerCase()))
-    .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
-    .slice(0, max)
-    .map((x) => x.c);
 }
 
 /**

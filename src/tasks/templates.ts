@@ -46,7 +46,7 @@ export function loadTemplates(nameOrFile: string = DEFAULT_TEMPLATES): TemplateS
   } catch (e) {
     throw new OptionError('E_TEMPLATES_INVALID', `${file}: not valid JSON (${(e as Error).message})`, { file });
   }
-  const obj = Array.isArray(parsed) ? { name: nameOrFile, templates: parsed } : (parsed as Partial<TemplateSet>);
+  const obj: Partial<TemplateSet> = Array.isArray(parsed) ? { name: nameOrFile, templates: parsed } : (parsed as Partial<TemplateSet>);
   const templates = obj?.templates;
   if (!Array.isArray(templates) || templates.length === 0 || !templates.every((t) => typeof t === 'string' && t.includes('{}'))) {
     throw new OptionError(

@@ -4,7 +4,9 @@ import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDualEncoder } from '../../src/models/registry.js';
-import { packageRoot, resolveModelSource, validateModelFolder, closestNames } from '../../src/runtime/sources.js';
+import { packageRoot } from '../../src/core/paths.js';
+import { closestNames } from '../../src/core/suggest.js';
+import { resolveModelSource, validateModelFolder } from '../../src/runtime/sources.js';
 import { ModelLoadError, type MedvlmError } from '../../src/core/errors.js';
 import { testModel } from '../models/fixtures.js';
 
