@@ -30,6 +30,16 @@ export interface ModelInfo {
   fileHashes: Record<string, string>;
 }
 
+/** Time spent per stage by an encoder since it was loaded, in milliseconds. */
+export interface StageTimes {
+  /** Resize, crop and normalise (the model's own image processor). */
+  preprocessMs: number;
+  /** Image tower forward passes. */
+  imageInferenceMs: number;
+  /** Tokenising and text tower forward passes. */
+  textMs: number;
+}
+
 /** A dual encoder (CLIP-family): images and texts into one embedding space. */
 export interface DualEncoder {
   readonly info: ModelInfo;
@@ -42,6 +52,8 @@ export interface DualEncoder {
   encodeImages(images: RGBImage[]): Promise<Float32Array[]>;
   /** L2-normalised text embeddings, one per text. */
   encodeTexts(texts: string[]): Promise<Float32Array[]>;
+  /** Cumulative time per stage, when the implementation measures it (benchmarks read it). */
+  readonly stageTimes?: StageTimes;
   /** Release the inference sessions. */
   dispose(): Promise<void>;
 }

@@ -19,7 +19,7 @@ import {
 } from '../runtime/engine.js';
 import { hashFolderFiles } from '../runtime/hashing.js';
 import { REQUIRED_JSON_FILES, requiredOnnxFiles, type ModelSourceKind } from '../runtime/sources.js';
-import type { DualEncoder, ModelInfo, RGBImage, ScoringRule } from './capabilities.js';
+import type { DualEncoder, ModelInfo, RGBImage, ScoringRule, StageTimes } from './capabilities.js';
 import type { DualEncoderFamily } from './family.js';
 import { normalizedRows, pickOutput } from './embeddings.js';
 import { logitsFromConfig, logitsFromJointModel, type LogitSource } from './logit-params.js';
@@ -112,6 +112,9 @@ export class TransformersDualEncoder implements DualEncoder {
   }
 
   /** L2-normalised image embeddings, one per image, in order. */
+  /** Milliseconds spent per stage since loading (for benchmarks). */
+  readonly stageTimes: StageTimes = { preprocessMs: 0, imageInferenceMs: 0, textMs: 0 };
+
   async encodeImages(images: RGBImage[]): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (let start = 0; start < images.length; start += this.batch.images) {
@@ -124,8 +127,12 @@ export class TransformersDualEncoder implements DualEncoder {
         return rgbToEngineImage(img.data, img.width, img.height);
       });
       out.push(...(await this.run('image', async () => {
+        const t0 = performance.now();
         const { pixel_values } = await this.processor(raw);
+        const t1 = performance.now();
         const result = await this.visionModel({ pixel_values });
+        this.stageTimes.preprocessMs += t1 - t0;
+        this.stageTimes.imageInferenceMs += performance.now() - t1;
         return pickOutput(result, this.family.imageOutputs);
       })));
     }
@@ -138,10 +145,13 @@ export class TransformersDualEncoder implements DualEncoder {
     for (let start = 0; start < texts.length; start += this.batch.texts) {
       const chunk = texts.slice(start, start + this.batch.texts);
       out.push(...(await this.run('text', async () => {
+        const t0 = performance.now();
         const tokens = this.tokenizer(chunk, { padding: this.family.textPadding, truncation: true });
         const inputs: Record<string, unknown> = {};
         for (const name of this.textModel.inputNames) inputs[name] = tokens[name];
-        return pickOutput(await this.textModel(inputs), this.family.textOutputs);
+        const result = await this.textModel(inputs);
+        this.stageTimes.textMs += performance.now() - t0;
+        return pickOutput(result, this.family.textOutputs);
       })));
     }
     return out;
