@@ -1,0 +1,106 @@
+/** Decode one compressed frame with the WebAssembly codecs of dcmjs-codecs (libjpeg-turbo, CharLS, OpenJPEG, RLE). */
+import dcmjsCodecs from 'dcmjs-codecs';
+import { DependencyError, inputError } from '../../core/errors.js';
+import type { PixelAttributes } from './attributes.js';
+import { messageOf } from './dataset.js';
+import type { PixelEncoding } from './syntaxes.js';
+
+const { NativeCodecs, Context } = dcmjsCodecs;
+
+let ready: Promise<void> | undefined;
+
+async function ensureCodecs(): Promise<void> {
+  ready ??= NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false });
+  try {
+    await ready;
+  } catch (e) {
+    ready = undefined;
+    throw new DependencyError('E_DEPENDENCY', `DICOM codecs (dcmjs-codecs WebAssembly) failed to load: ${messageOf(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+/** A decoded frame: little-endian samples of `bitsAllocated` bits, and the layout the codec produced. */
+export interface DecodedFrame {
+  bytes: Uint8Array;
+  planarConfiguration: number;
+  /** Photometric interpretation of the decoded samples (JPEG colour frames come out as RGB). */
+  photometric: string;
+  /** Sample precision and signedness the codestream declares, when it declares them (JPEG 2000 SIZ). */
+  precision?: { bits: number; signed: boolean };
+}
+
+/**
+ * Precision of the first component from a JPEG 2000 SIZ segment (raw codestream or JP2 file).
+ * Lossy encoders may write a larger precision than BitsStored; the codestream is authoritative.
+ */
+export function jpeg2000Precision(encoded: Uint8Array): { bits: number; signed: boolean } | undefined {
+  const limit = Math.min(encoded.length - 42, 4096);
+  for (let i = 0; i < limit; i++) {
+    if (encoded[i] === 0xff && encoded[i + 1] === 0x4f && encoded[i + 2] === 0xff && encoded[i + 3] === 0x51) {
+      const ssiz = encoded[i + 4 + 38];
+      return { bits: (ssiz & 0x7f) + 1, signed: (ssiz & 0x80) !== 0 };
+    }
+  }
+  return undefined;
+}
+
+/** Decode one encapsulated frame; any codec failure becomes E_DECODE_FAILED naming the file and frame. */
+export async function decodeFrame(
+  encoding: PixelEncoding,
+  encoded: Uint8Array,
+  a: PixelAttributes,
+  source: string,
+  frameIndex: number,
+): Promise<DecodedFrame> {
+  await ensureCodecs();
+  const ctx = new Context({
+    width: a.columns,
+    height: a.rows,
+    bitsAllocated: a.bitsAllocated,
+    bitsStored: a.bitsStored,
+    samplesPerPixel: a.samplesPerPixel,
+    pixelRepresentation: a.pixelRepresentation,
+    planarConfiguration: a.planarConfiguration,
+    photometricInterpretation: a.photometric,
+    encodedBuffer: encoded,
+  });
+  let out: InstanceType<typeof Context>;
+  try {
+    switch (encoding) {
+      case 'rle':
+        out = NativeCodecs.decodeRle(ctx, {});
+        break;
+      case 'jpeg':
+      case 'jpeg-lossless':
+        out = NativeCodecs.decodeJpeg(ctx, { convertColorspaceToRgb: true });
+        break;
+      case 'jpeg-ls':
+        out = NativeCodecs.decodeJpegLs(ctx, {});
+        break;
+      case 'jpeg2000':
+        out = NativeCodecs.decodeJpeg2000(ctx, {});
+        break;
+      default:
+        throw new Error(`no decoder for ${encoding}`);
+    }
+  } catch (e) {
+    throw inputError('E_DECODE_FAILED', source, `frame ${frameIndex + 1}: ${encoding} decoding failed (${messageOf(e)})`, e);
+  }
+  const bytes = out.getDecodedBuffer();
+  const expected = a.rows * a.columns * a.samplesPerPixel * (a.bitsAllocated / 8);
+  if (!bytes || bytes.length < expected) {
+    throw inputError(
+      'E_DECODE_FAILED',
+      source,
+      `frame ${frameIndex + 1}: ${encoding} decoder returned ${bytes?.length ?? 0} bytes, expected ${expected}`,
+    );
+  }
+  return {
+    bytes,
+    planarConfiguration: out.getPlanarConfiguration() ?? a.planarConfiguration,
+    photometric: (out.getPhotometricInterpretation() ?? a.photometric).toUpperCase(),
+    precision: encoding === 'jpeg2000' ? jpeg2000Precision(encoded) : undefined,
+  };
+}
