@@ -21,6 +21,19 @@ async function ensureCodecs(): Promise<void> {
   }
 }
 
+/**
+ * After a codec error (a trap, or an exception thrown through the WebAssembly stack) the module's heap
+ * may hold unreleased buffers or be inconsistent: drop it and load a fresh instance on the next call.
+ */
+function resetCodecs(): void {
+  try {
+    NativeCodecs.release();
+  } catch {
+    // already unusable; a fresh instance is loaded on the next call either way
+  }
+  ready = undefined;
+}
+
 /** A decoded frame: little-endian samples of `bitsAllocated` bits, and the layout the codec produced. */
 export interface DecodedFrame {
   bytes: Uint8Array;
@@ -86,6 +99,7 @@ export async function decodeFrame(
         throw new Error(`no decoder for ${encoding}`);
     }
   } catch (e) {
+    resetCodecs();
     throw inputError('E_DECODE_FAILED', source, `frame ${frameIndex + 1}: ${encoding} decoding failed (${messageOf(e)})`, e);
   }
   const bytes = out.getDecodedBuffer();

@@ -70,7 +70,7 @@ export function messageOf(e: unknown): string {
   return String(e);
 }
 
-const TRUNCATION_HINTS = /(past|beyond|after) (the )?end|overread|outside the bounds|offset is out of bounds|out of range/i;
+const TRUNCATION_HINTS = /(past|beyond|after) (the )?end|overread|overrun|outside the bounds|offset is out of bounds|out of range/i;
 
 /** Parse `bytes`; throws E_DICOM_INVALID (never a raw exception) when they are not a readable data set. */
 export function parseDataSet(bytes: Uint8Array, source: string): ParsedDicom {
