@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isMedvlmError } from '../core/errors.js';
+import { packageVersion } from '../core/paths.js';
 import { classifyCommand } from './commands/classify.js';
 import { demoCommand } from './commands/demo.js';
 import { embedCommand } from './commands/embed.js';
@@ -30,7 +31,7 @@ function commanderError(s: string, write: (s: string) => void): void {
 
 const program = new Command('medvlm')
   .description('Medical vision-language models, locally: read DICOM/NIfTI/PNG/JPEG, run CLIP-family models on ONNX Runtime.\nResearch use only; not a diagnostic device.')
-  .version(process.env.npm_package_version ?? '0.1.0')
+  .version(packageVersion())
   .option('--debug', 'print stack traces of errors')
   .exitOverride()
   .configureOutput({ outputError: commanderError });

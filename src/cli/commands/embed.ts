@@ -7,7 +7,7 @@ import { OptionError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
 import { modelOptions, toViewOptions, viewOptions } from '../options.js';
-import { note, out, writeOutput } from '../output.js';
+import { note, writeOutput } from '../output.js';
 import { progressBar } from '../progress.js';
 
 interface EmbedCliOptions extends ModelCliOptions {

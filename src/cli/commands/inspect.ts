@@ -27,7 +27,10 @@ export function inspectCommand(): Command {
       if (o.json) {
         out(JSON.stringify(results.length === 1 && inputs.length === 1 && files.length === 1 ? results[0] : results, null, 2));
       } else {
-        for (const r of results) 'error' in r ? note(`medvlm: ${r.error.message}`) : out(formatInspect(r));
+        for (const r of results) {
+          if ('error' in r) note(`medvlm: ${r.error.message} [${r.error.code}]`);
+          else out(formatInspect(r));
+        }
       }
       if (failed.length) {
         if (!o.json && results.length > 1) note(`${failed.length} of ${results.length} files could not be read`);
