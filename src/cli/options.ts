@@ -22,8 +22,17 @@ export function viewOptions(): Option[] {
   ];
 }
 
+/** View options as commander parses them. */
+export interface ViewCliOptions {
+  window?: string;
+  frame?: number;
+  plane?: ViewOptions['plane'];
+  slice?: number;
+  volume?: number;
+}
+
 /** Build `ViewOptions` from parsed command options. */
-export function toViewOptions(o: { window?: string; frame?: number; plane?: ViewOptions['plane']; slice?: number; volume?: number }): ViewOptions {
+export function toViewOptions(o: ViewCliOptions): ViewOptions {
   return {
     window: parseWindowOption(o.window ?? 'auto'),
     ...(o.frame !== undefined ? { frame: o.frame } : {}),

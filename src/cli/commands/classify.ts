@@ -7,20 +7,15 @@ import { classifyFiles, parseLabels, type ClassifyResult } from '../../tasks/zer
 import { loadTemplates } from '../../tasks/templates.js';
 import { EXIT } from '../exit-codes.js';
 import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
-import { intOption, modelOptions, toViewOptions, viewOptions } from '../options.js';
+import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out } from '../output.js';
 import { progressBar } from '../progress.js';
 
-interface ClassifyCliOptions extends ModelCliOptions {
+interface ClassifyCliOptions extends ModelCliOptions, ViewCliOptions {
   labels: string;
   templates: string;
   json?: boolean;
   top?: number;
-  window?: string;
-  frame?: number;
-  plane?: 'axial' | 'coronal' | 'sagittal';
-  slice?: number;
-  volume?: number;
 }
 
 /** `medvlm classify INPUTS... --labels a,b,c`: zero-shot labels with prompt ensembles. */

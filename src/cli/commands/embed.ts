@@ -6,19 +6,14 @@ import { embedInputs } from '../../tasks/embed.js';
 import { OptionError } from '../../core/errors.js';
 import { EXIT } from '../exit-codes.js';
 import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
-import { modelOptions, toViewOptions, viewOptions } from '../options.js';
+import { modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, writeOutput } from '../output.js';
 import { progressBar } from '../progress.js';
 
-interface EmbedCliOptions extends ModelCliOptions {
+interface EmbedCliOptions extends ModelCliOptions, ViewCliOptions {
   text: string[];
   out?: string;
   force?: boolean;
-  window?: string;
-  frame?: number;
-  plane?: 'axial' | 'coronal' | 'sagittal';
-  slice?: number;
-  volume?: number;
 }
 
 /** `medvlm embed INPUTS... [--text T]`: L2-normalised embeddings as JSONL or .npy. */
