@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'E_NIFTI_INVALID'
   | 'E_GZIP_INVALID'
   | 'E_RASTER_INVALID'
+  | 'E_DATASET_INVALID'
   // user options
   | 'E_BAD_OPTION'
   | 'E_LABELS_EMPTY'
