@@ -10,10 +10,20 @@ import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
 import { modelOptions } from '../options.js';
 import { out } from '../output.js';
 
-/** `samples/demo.json`: the bundled sample images, their truth, and the questions the demo asks. */
+/** `samples/demo.json`: the questions the demo asks; each label maps a truth value to its prompt. */
 interface DemoSpec {
-  questions: Array<{ name: string; truthKey: string; labels: string[]; templates: string }>;
-  images: Array<{ file: string; truth: Record<string, string>; source: string }>;
+  questions: Array<{ name: string; truthKey: string; templates: string; labels: Record<string, string> }>;
+}
+
+/** `samples/labels.json`: the truth (and source) of each sample image. */
+type SampleTruth = Record<string, Record<string, string | number>>;
+
+function readJson<T>(file: string): T {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new OptionError('E_BAD_OPTION', `${file}: cannot read the demo description (${(e as Error).message})`, { file });
+  }
 }
 
 /**
@@ -25,31 +35,31 @@ export function demoCommand(): Command {
   for (const o of modelOptions(DEFAULT_MODEL)) cmd.addOption(o);
   return cmd.action(async (o: ModelCliOptions) => {
     const samples = join(packageRoot(), 'samples');
-    let spec: DemoSpec;
-    try {
-      spec = JSON.parse(readFileSync(join(samples, 'demo.json'), 'utf8')) as DemoSpec;
-    } catch (e) {
-      throw new OptionError('E_BAD_OPTION', `${join(samples, 'demo.json')}: cannot read the demo description (${(e as Error).message})`);
-    }
+    const spec = readJson<DemoSpec>(join(samples, 'demo.json'));
+    const truth = readJson<SampleTruth>(join(samples, 'labels.json'));
     const encoder = await loadEncoderFromCli(o);
-    const files = spec.images.map((i) => join(samples, i.file));
     out(`# ${RESEARCH_NOTICE}`);
-    out(`# model ${encoder.info.id} (${encoder.info.dtype}); ${spec.images.length} sample images from samples/ (sources and licences: samples/README.md)`);
+    out(`# model ${encoder.info.id} (${encoder.info.dtype}); sample images in samples/ (sources and licences: samples/README.md)`);
     try {
       for (const q of spec.questions) {
-        const results = await classifyFiles(encoder, files, { labels: q.labels, templates: q.templates, batchSize: o.batchSize });
+        const names = Object.keys(truth).filter((f) => truth[f][q.truthKey] !== undefined);
+        const byPrompt = new Map(Object.entries(q.labels).map(([value, prompt]) => [prompt, value]));
+        const results = await classifyFiles(encoder, names.map((f) => join(samples, f)), {
+          labels: [...byPrompt.keys()],
+          templates: q.templates,
+          batchSize: o.batchSize,
+        });
         out('');
-        out(`## ${q.name}: ${q.labels.join(' | ')}`);
+        out(`## ${q.name}: ${Object.entries(q.labels).map(([v, p]) => `${v} = "${p}"`).join(', ')}`);
         let right = 0;
         results.forEach((r, i) => {
-          const truth = spec.images[i].truth[q.truthKey];
-          if (isFileError(r)) return out(`  ${spec.images[i].file.padEnd(44)} error: ${r.error.message}`);
-          const top = r.labels[0];
-          const ok = top.label === truth;
-          right += ok ? 1 : 0;
-          out(`  ${spec.images[i].file.padEnd(44)} truth ${truth.padEnd(10)} predicted ${top.label.padEnd(10)} ${top.score.toFixed(2)} ${ok ? '✓' : '✗'}`);
+          const want = String(truth[names[i]][q.truthKey]);
+          if (isFileError(r)) return out(`  ${names[i].padEnd(40)} error: ${r.error.message}`);
+          const got = byPrompt.get(r.labels[0].label) ?? r.labels[0].label;
+          right += got === want ? 1 : 0;
+          out(`  ${names[i].padEnd(40)} truth ${want.padEnd(10)} predicted ${got.padEnd(10)} score ${r.labels[0].score.toFixed(2)}  ${got === want ? 'right' : 'WRONG'}`);
         });
-        out(`  ${right}/${results.length} correct`);
+        out(`  ${right}/${results.length} right`);
       }
     } finally {
       await encoder.dispose();
