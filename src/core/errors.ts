@@ -28,6 +28,10 @@ export type ErrorCode =
   | 'E_MODEL_INVALID'
   | 'E_MODEL_OFFLINE'
   | 'E_INFERENCE_FAILED'
+  // similar-case index
+  | 'E_INDEX_NOT_FOUND'
+  | 'E_INDEX_INVALID'
+  | 'E_INDEX_MODEL_MISMATCH'
   // environment
   | 'E_DEPENDENCY'
   | 'E_INTERNAL';
