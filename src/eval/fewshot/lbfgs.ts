@@ -89,7 +89,11 @@ export function lbfgs(fn: Objective, x0: Float64Array, opts: LbfgsOptions = {}):
     }
     const sy = dot(s, y);
     if (sy > 1e-12) {
-      if (S.length === m) S.shift(), Y.shift(), rho.shift();
+      if (S.length === m) {
+        S.shift();
+        Y.shift();
+        rho.shift();
+      }
       S.push(s);
       Y.push(y);
       rho.push(1 / sy);
