@@ -7,6 +7,8 @@ import { demoCommand } from './commands/demo.js';
 import { embedCommand } from './commands/embed.js';
 import { inspectCommand } from './commands/inspect.js';
 import { modelsCommand } from './commands/models.js';
+import { indexCommand } from './commands/index.js';
+import { searchCommand } from './commands/search.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { note } from './output.js';
 
@@ -39,6 +41,8 @@ const program = new Command('medvlm')
 for (const c of [inspectCommand(), classifyCommand(), embedCommand(), modelsCommand(), demoCommand()]) {
   program.addCommand(c.exitOverride().configureOutput({ outputError: commanderError }));
 }
+program.addCommand(indexCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(searchCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);

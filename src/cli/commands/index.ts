@@ -1,0 +1,221 @@
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { OptionError } from '../../core/errors.js';
+import { CaseIndex, type IndexHit, type StoredEntry } from '../../index-store/store.js';
+import { readManifest, DEFAULT_TEXT_FIELDS } from '../../index-store/manifest.js';
+import { indexModelFrom, readMeta } from '../../index-store/meta.js';
+import { parseWhere } from '../../index-store/where.js';
+import { expandInputs } from '../../io/inputs.js';
+import type { DualEncoder } from '../../models/capabilities.js';
+import { DEFAULT_MODEL } from '../../models/defaults.js';
+import { addToIndex } from '../../tasks/search.js';
+import { EXIT } from '../exit-codes.js';
+import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
+import { note, out, writeOutput } from '../output.js';
+import { progressBar } from '../progress.js';
+
+/** Collect a repeatable option into an array. */
+export function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+/** Model options for commands that work on an index: the model defaults to the index's own. */
+export function indexModelOptions(): Option[] {
+  return modelOptions(DEFAULT_MODEL).map((o) =>
+    o.long === '--model' ? new Option('-m, --model <id>', "model id (default: the index's model; for a new index " + DEFAULT_MODEL + ')') : o.long === '--dtype' ? new Option('--dtype <dtype>', "weights variant (default: the index's)").choices(['fp32', 'q8']) : o,
+  );
+}
+
+/** Model CLI options with the index's model and dtype filled in where the user named none. */
+export function modelForIndex(dir: string, o: Partial<ModelCliOptions> & { batchSize: number }): ModelCliOptions {
+  const meta = readMeta(dir);
+  return {
+    ...o,
+    model: o.model ?? meta?.model.id ?? DEFAULT_MODEL,
+    dtype: o.dtype ?? ((meta?.model.dtype as ModelCliOptions['dtype'] | undefined) ?? 'fp32'),
+    batchSize: o.batchSize,
+  };
+}
+
+/** Open an index with a loaded model (refused unless the model's weights match the index's). */
+export async function openIndexFor(dir: string, encoder: DualEncoder, create = false): Promise<CaseIndex> {
+  return CaseIndex.open(dir, { create, model: indexModelFrom(encoder.info) });
+}
+
+/** DICOM identifiers are printed only with --show-phi. */
+export function withoutPhi<T extends { dicom?: unknown; source?: unknown }>(x: T, showPhi: boolean): T {
+  if (showPhi) return x;
+  const copy = { ...x };
+  delete copy.dicom;
+  return copy;
+}
+
+/** A short one-line view of a hit's metadata. */
+export function describeMetadata(h: Pick<IndexHit | StoredEntry, 'metadata'>): string {
+  const m = h.metadata;
+  return [m.modality, m.body_part, m.plane, m.case_id && `case ${m.case_id}`, m.split && `split ${m.split}`].filter(Boolean).join(', ');
+}
+
+interface AddCliOptions extends Partial<ModelCliOptions>, ViewCliOptions {
+  index: string;
+  textFrom?: string;
+  textFields?: string;
+  where: string[];
+  split?: string;
+  ann: 'auto' | 'on' | 'off';
+  json?: boolean;
+  batchSize: number;
+}
+
+function addCommand(): Command {
+  const cmd = new Command('add')
+    .description('add images (files, folders, globs) to an index; with --text-from and no paths, every image of the manifest')
+    .argument('[paths...]', 'image files, folders (recursive) or glob patterns')
+    .requiredOption('--index <dir>', 'index folder (created when missing)')
+    .option('--text-from <manifest.jsonl>', 'JSONL with "image" (relative to the manifest) and texts/metadata (caption, findings, modality, location, split, ...)')
+    .option('--text-fields <list>', `manifest fields stored as texts (default: ${DEFAULT_TEXT_FIELDS.join(',')})`)
+    .option('--where <key=value>', 'only add images whose manifest metadata matches (repeatable), e.g. split=train', collect, [])
+    .option('--split <name>', 'shorthand for --where split=NAME')
+    .addOption(new Option('--ann <mode>', 'approximate-search index: auto (from 50,000 entries), on, off').choices(['auto', 'on', 'off']).default('auto'))
+    .option('--json', 'print the summary as JSON');
+  for (const o of [...indexModelOptions(), ...viewOptions()]) cmd.addOption(o);
+  return cmd.action(async (paths: string[], o: AddCliOptions) => {
+    if (paths.length === 0 && !o.textFrom) throw new OptionError('E_BAD_OPTION', 'index add: give image paths and/or --text-from MANIFEST');
+    const where = parseWhere([...o.where, ...(o.split ? [`split=${o.split}`] : [])]);
+    const fields = o.textFields ? o.textFields.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_TEXT_FIELDS];
+    const manifest = o.textFrom ? readManifest(o.textFrom, fields) : undefined;
+    const { files, problems } = await expandInputs(paths);
+    const encoder = await loadEncoderFromCli(modelForIndex(o.index, o));
+    let result: Awaited<ReturnType<typeof addToIndex>>;
+    const index = await openIndexFor(o.index, encoder, true).catch(async (e: unknown) => {
+      await encoder.dispose();
+      throw e;
+    });
+    const bar = progressBar('index add', files.length || manifest?.length || 0);
+    try {
+      result = await addToIndex(encoder, index, files, {
+        ...(manifest ? { manifest } : {}),
+        where,
+        view: toViewOptions(o),
+        batchSize: o.batchSize,
+        onProgress: bar.onProgress,
+        ann: o.ann === 'auto' ? 'auto' : o.ann === 'on',
+      });
+    } finally {
+      bar.stop();
+      index.close();
+      await encoder.dispose();
+    }
+    const errors = [...problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } })), ...result.errors];
+    const summary = {
+      index: resolve(o.index),
+      model: encoder.info.id,
+      added: result.added.length,
+      replaced: result.replaced.length,
+      unchanged: result.unchanged.length,
+      duplicates: result.duplicates,
+      filteredOut: result.filteredOut,
+      errors,
+      annBuilt: result.annBuilt,
+      timingMs: Object.fromEntries(Object.entries(result.timing).map(([k, v]) => [k, Math.round(v)])),
+    };
+    if (o.json) out(JSON.stringify(summary, null, 2));
+    else {
+      out(`${summary.index}: added ${summary.added}, replaced ${summary.replaced}, unchanged ${summary.unchanged}, duplicate content ${summary.duplicates.length}, filtered out ${summary.filteredOut}, failed ${errors.length}`);
+      for (const d of result.duplicates) note(`medvlm: ${d.file}: same content as ${d.duplicateOf}, not added again`);
+    }
+    for (const e of errors) note(`medvlm: ${e.error.message} [${e.error.code}]`);
+    if (errors.length) process.exitCode = EXIT.input;
+  });
+}
+
+function removeCommand(): Command {
+  return new Command('remove')
+    .description('remove entries (and their texts) by image path')
+    .argument('<paths...>', 'image paths as they were added (resolved to absolute paths)')
+    .requiredOption('--index <dir>', 'index folder')
+    .option('--json', 'print the summary as JSON')
+    .action(async (paths: string[], o: { index: string; json?: boolean }) => {
+      const index = await CaseIndex.open(o.index);
+      try {
+        const abs = paths.map((p) => resolve(p));
+        const removed = await index.remove(abs);
+        await index.optimize({ ann: false });
+        if (o.json) out(JSON.stringify({ index: resolve(o.index), removed, requested: abs.length }));
+        else out(`${resolve(o.index)}: removed ${removed} of ${abs.length} paths`);
+        if (removed < abs.length) note(`medvlm: ${abs.length - removed} paths were not in the index`);
+      } finally {
+        index.close();
+      }
+    });
+}
+
+function statsCommand(): Command {
+  return new Command('stats')
+    .description('entries, texts, model, approximate-search state and size of an index')
+    .requiredOption('--index <dir>', 'index folder')
+    .option('--json', 'print JSON')
+    .action(async (o: { index: string; json?: boolean }) => {
+      const index = await CaseIndex.open(o.index);
+      try {
+        const s = await index.stats();
+        if (o.json) {
+          out(JSON.stringify(s, null, 2));
+          return;
+        }
+        out(`index      ${resolve(s.dir)}`);
+        out(`model      ${s.model.id} (${s.model.family}, ${s.model.dtype}, ${s.model.embedDim}-d)`);
+        out(`entries    ${s.entries} images, ${s.texts} texts`);
+        out(`modality   ${fmtCounts(s.byModality)}`);
+        out(`split      ${fmtCounts(s.bySplit)}`);
+        out(`body part  ${fmtCounts(s.byBodyPart)}`);
+        out(`search     ${s.annIndex ? `approximate (${s.annIndex.type}, ${s.annIndex.indexedRows} rows indexed, ${s.annIndex.unindexedRows} not yet)` : 'exact (no ANN index)'}`);
+        out(`on disk    ${(s.bytesOnDisk / 1e6).toFixed(1)} MB, table version ${s.tableVersion}`);
+      } finally {
+        index.close();
+      }
+    });
+}
+
+function fmtCounts(c: Record<string, number>): string {
+  return Object.entries(c).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ') || '-';
+}
+
+function exportCommand(): Command {
+  return new Command('export')
+    .description('write every entry as JSONL (path, hash, metadata, texts; embeddings with --vectors)')
+    .requiredOption('--index <dir>', 'index folder')
+    .option('-o, --out <file.jsonl>', 'write to a file instead of stdout')
+    .option('--force', 'replace --out if it exists')
+    .option('--vectors', 'include the image embeddings')
+    .option('--where <key=value>', 'only entries whose metadata matches (repeatable)', collect, [])
+    .option('--show-phi', 'include DICOM study/series/SOP instance UIDs')
+    .action(async (o: { index: string; out?: string; force?: boolean; vectors?: boolean; where: string[]; showPhi?: boolean }) => {
+      const where = parseWhere(o.where);
+      const index = await CaseIndex.open(o.index);
+      let lines: string[];
+      try {
+        const entries = await index.entries({ where, withVectors: Boolean(o.vectors) });
+        lines = entries.map((e) => JSON.stringify(withoutPhi({ ...e, ...(e.vector ? { vector: Array.from(e.vector) } : {}) }, Boolean(o.showPhi))));
+      } finally {
+        index.close();
+      }
+      const text = lines.join('\n') + (lines.length ? '\n' : '');
+      if (o.out) {
+        await writeOutput(o.out, text, o.force);
+        note(`wrote ${lines.length} entries to ${o.out}`);
+      } else process.stdout.write(text);
+    });
+}
+
+/** `medvlm index add|remove|stats|export`: the persistent similar-case index. */
+export function indexCommand(): Command {
+  const cmd = new Command('index').description('similar-case index: add, remove, stats, export (a folder on disk, no server)');
+  for (const c of [addCommand(), removeCommand(), statsCommand(), exportCommand()]) cmd.addCommand(c);
+  // subcommands take the parent's error handling (exit override, one-line messages) as main.ts sets it
+  cmd.hook('preSubcommand', (parent, sub) => {
+    sub.copyInheritedSettings(parent);
+  });
+  return cmd;
+}

@@ -1,0 +1,445 @@
+/**
+ * The similar-case index: one folder holding `medvlm-index.json` (which model made the vectors) and a
+ * LanceDB table. Every image is one row (`kind` "image"); each of its texts (caption, findings, ...)
+ * is one more row (`kind` "text") with its text embedding, so text→image, image→image and
+ * image→text search all run on one table.
+ *
+ * Crash safety comes from LanceDB's commit protocol: data files are written first and a new table
+ * version becomes visible only when its manifest is committed, so a killed writer leaves the
+ * previous version readable. All rows of an image (its image row and its text rows, and the removal
+ * of stale ones) are written in one merge-insert, i.e. one commit.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Connection, Table } from '@lancedb/lancedb';
+import { inputError } from '../core/errors.js';
+import { loadLance } from './lance.js';
+import type { EntryMetadata } from './manifest.js';
+import { assertSameModel, INDEX_FORMAT, INDEX_FORMAT_VERSION, readMeta, writeMeta, type IndexMeta, type IndexModel } from './meta.js';
+import { sqlString, whereToSql, type WhereFilter } from './where.js';
+
+const TABLE = 'entries';
+
+/** Below this many rows search is always exact; from it on `optimize` builds an ANN index. */
+export const DEFAULT_ANN_MIN_ROWS = 50_000;
+
+/** DICOM identifiers of an image (study/series/SOP instance UIDs): stored, printed only on request. */
+export interface DicomIds {
+  studyUid?: string;
+  seriesUid?: string;
+  sopUid?: string;
+}
+
+/** One text of an entry with its text embedding. */
+export interface EntryText {
+  field: string;
+  text: string;
+  vector: Float32Array;
+}
+
+/** What is stored for one image. */
+export interface IndexEntry {
+  /** Absolute path of the image (the entry's key). */
+  path: string;
+  /** sha256 (hex) of the file's bytes. */
+  hash: string;
+  /** L2-normalised image embedding. */
+  vector: Float32Array;
+  metadata: EntryMetadata;
+  texts: EntryText[];
+  dicom?: DicomIds;
+  /** The manifest record the texts came from, kept as is. */
+  source?: Record<string, unknown>;
+}
+
+/** An entry read back from the index. */
+export interface StoredEntry {
+  path: string;
+  hash: string;
+  metadata: EntryMetadata;
+  /** Texts by field. */
+  texts: Record<string, string>;
+  dicom: DicomIds;
+  addedAt: string;
+  source?: Record<string, unknown>;
+  /** Present when asked for (`withVectors`). */
+  vector?: Float32Array;
+}
+
+/** One search result. `similarity` is the cosine similarity (1 - cosine distance). */
+export interface IndexHit {
+  kind: 'image' | 'text';
+  path: string;
+  /** For text hits: which field and the text itself. */
+  field?: string;
+  text?: string;
+  similarity: number;
+  hash: string;
+  metadata: EntryMetadata;
+  /** All texts of the entry, by field. */
+  texts: Record<string, string>;
+  dicom: DicomIds;
+}
+
+/** Options of `CaseIndex.search`. */
+export interface IndexSearchOptions {
+  k?: number;
+  /** Search image rows (default) or text rows. */
+  kind?: 'image' | 'text';
+  where?: WhereFilter[];
+  /** Force an exact (brute-force) scan even when an ANN index exists. */
+  exact?: boolean;
+  /** ANN: IVF partitions probed (LanceDB default 20). */
+  nprobes?: number;
+  /** ANN: HNSW beam width. */
+  ef?: number;
+  /** ANN: re-rank refineFactor × k candidates with full vectors. */
+  refineFactor?: number;
+}
+
+/** Counts and facts about an index (`medvlm index stats`). */
+export interface IndexStats {
+  dir: string;
+  model: IndexModel;
+  createdAt: string;
+  entries: number;
+  texts: number;
+  byModality: Record<string, number>;
+  bySplit: Record<string, number>;
+  byBodyPart: Record<string, number>;
+  tableVersion: number;
+  annIndex: { type: string; indexedRows: number; unindexedRows: number } | null;
+  bytesOnDisk: number;
+}
+
+type Row = Record<string, unknown>;
+
+/** Open (or create) the index in `dir`. */
+export interface OpenIndexOptions {
+  /** Create the index when the folder has none (needs `model`). */
+  create?: boolean;
+  /** The model about to add or search: refused unless its weights match the index's. */
+  model?: IndexModel;
+}
+
+/** A similar-case index on disk. */
+export class CaseIndex {
+  private constructor(
+    readonly dir: string,
+    readonly meta: IndexMeta,
+    private readonly db: Connection,
+    private readonly table: Table,
+  ) {}
+
+  /**
+   * Open the index in `dir`.
+   * @throws E_INDEX_NOT_FOUND when there is none (and `create` is not set), E_INDEX_MODEL_MISMATCH when
+   * `model` has other weights than the index.
+   */
+  static async open(dir: string, opts: OpenIndexOptions = {}): Promise<CaseIndex> {
+    let meta = readMeta(dir);
+    if (!meta) {
+      if (!opts.create || !opts.model) {
+        throw inputError('E_INDEX_NOT_FOUND', dir, existsSync(dir) ? 'not a medvlm index (no medvlm-index.json); create one with medvlm index add' : 'no such index folder; create one with medvlm index add');
+      }
+      meta = { format: INDEX_FORMAT, formatVersion: INDEX_FORMAT_VERSION, createdAt: new Date().toISOString(), model: opts.model };
+      await writeMeta(dir, meta);
+    } else if (opts.model) {
+      assertSameModel(dir, meta, opts.model);
+    }
+    const { lancedb } = await loadLance();
+    const db = await lancedb.connect(dir);
+    const table = await db.createEmptyTable(TABLE, await tableSchema(meta.model.embedDim), { existOk: true });
+    return new CaseIndex(dir, meta, db, table);
+  }
+
+  /** Embedding dimension of every vector in the index. */
+  get dim(): number {
+    return this.meta.model.embedDim;
+  }
+
+  /** Content hash of every stored image, by path (optionally only for `paths`). */
+  async hashes(paths?: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    const chunks = paths ? chunk(paths, 500) : [undefined];
+    for (const c of chunks) {
+      if (c && c.length === 0) continue;
+      const where = `kind = 'image'${c ? ` AND path IN (${c.map(sqlString).join(',')})` : ''}`;
+      const rows = (await this.table.query().where(where).select(['path', 'hash']).toArray()) as Row[];
+      for (const r of rows) out.set(String(r.path), String(r.hash));
+    }
+    return out;
+  }
+
+  /**
+   * Insert or replace entries, all in one commit: each entry's image row and text rows are written and
+   * rows of these paths that are no longer part of them (an old text field) are deleted.
+   */
+  async upsert(entries: IndexEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    this.checkDims(entries);
+    const rows = entries.flatMap((e) => entryRows(e));
+    const paths = [...new Set(entries.map((e) => e.path))];
+    await this.table
+      .mergeInsert('id')
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .whenNotMatchedBySourceDelete({ where: `path IN (${paths.map(sqlString).join(',')})` })
+      .execute(rows);
+  }
+
+  /** Append entries known to be new (no duplicate check; for bulk loads such as benchmarks). */
+  async append(entries: IndexEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    this.checkDims(entries);
+    await this.table.add(entries.flatMap((e) => entryRows(e)));
+  }
+
+  /** Remove entries (and their texts) by path; returns how many images were removed. */
+  async remove(paths: string[]): Promise<number> {
+    let removed = 0;
+    for (const c of chunk([...new Set(paths)], 500)) {
+      const inList = `path IN (${c.map(sqlString).join(',')})`;
+      removed += await this.table.countRows(`kind = 'image' AND ${inList}`);
+      await this.table.delete(inList);
+    }
+    return removed;
+  }
+
+  /** Entries (image rows with their texts), optionally filtered, in path order. */
+  async entries(opts: { where?: WhereFilter[]; withVectors?: boolean } = {}): Promise<StoredEntry[]> {
+    const filter = [`kind = 'image'`, whereToSql(opts.where ?? [])].filter(Boolean).join(' AND ');
+    const cols = ['path', 'hash', 'modality', 'body_part', 'plane', 'split', 'case_id', 'labels', 'texts', 'study_uid', 'series_uid', 'sop_uid', 'added_at', 'source'];
+    const rows = (await this.table.query().where(filter).select(opts.withVectors ? [...cols, 'vector'] : cols).toArray()) as Row[];
+    return rows.map((r) => storedEntry(r, opts.withVectors === true)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** Nearest rows to a query embedding (cosine), best first. */
+  async search(query: Float32Array, opts: IndexSearchOptions = {}): Promise<IndexHit[]> {
+    if (query.length !== this.dim) {
+      throw inputError('E_INDEX_INVALID', this.dir, `query embedding has ${query.length} dimensions, the index ${this.dim}`);
+    }
+    const k = Math.max(1, opts.k ?? 10);
+    const filter = [`kind = ${sqlString(opts.kind ?? 'image')}`, whereToSql(opts.where ?? [])].filter(Boolean).join(' AND ');
+    let q = this.table.vectorSearch(query).column('vector').distanceType('cosine').where(filter).limit(k);
+    if (opts.exact) q = q.bypassVectorIndex();
+    if (opts.nprobes) q = q.nprobes(opts.nprobes);
+    if (opts.ef) q = q.ef(opts.ef);
+    if (opts.refineFactor) q = q.refineFactor(opts.refineFactor);
+    const rows = (await q.select(HIT_COLUMNS).toArray()) as Row[];
+    return rows.map(toHit);
+  }
+
+  /** Number of image entries (optionally only those matching `where`). */
+  async count(where: WhereFilter[] = []): Promise<number> {
+    return this.table.countRows([`kind = 'image'`, whereToSql(where)].filter(Boolean).join(' AND '));
+  }
+
+  /** Counts, model, ANN state and size on disk. */
+  async stats(): Promise<IndexStats> {
+    const rows = (await this.table.query().select(['kind', 'modality', 'split', 'body_part']).toArray()) as Row[];
+    const images = rows.filter((r) => r.kind === 'image');
+    const tally = (key: string): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const r of images) {
+        const v = r[key] == null ? '(none)' : String(r[key]);
+        out[v] = (out[v] ?? 0) + 1;
+      }
+      return out;
+    };
+    return {
+      dir: this.dir,
+      model: this.meta.model,
+      createdAt: this.meta.createdAt,
+      entries: images.length,
+      texts: rows.length - images.length,
+      byModality: tally('modality'),
+      bySplit: tally('split'),
+      byBodyPart: tally('body_part'),
+      tableVersion: await this.table.version(),
+      annIndex: await this.annState(),
+      bytesOnDisk: await folderBytes(this.dir),
+    };
+  }
+
+  /** The vector index, if one was built: its type and how many rows it covers. */
+  async annState(): Promise<IndexStats['annIndex']> {
+    const indices = await this.table.listIndices();
+    const vec = indices.find((i) => i.columns.includes('vector'));
+    if (!vec) return null;
+    const s = await this.table.indexStats(vec.name);
+    return { type: vec.indexType, indexedRows: s?.numIndexedRows ?? 0, unindexedRows: s?.numUnindexedRows ?? 0 };
+  }
+
+  /**
+   * Compact the table's files, drop old versions, and build or refresh the ANN index: `ann` 'auto'
+   * builds one from `annMinRows` rows on (default), true always, false never.
+   */
+  async optimize(opts: { ann?: 'auto' | boolean; annMinRows?: number } = {}): Promise<{ annBuilt: boolean }> {
+    const { lancedb } = await loadLance();
+    const rows = await this.table.countRows();
+    const ann = opts.ann ?? 'auto';
+    const existing = await this.annState();
+    let annBuilt = false;
+    if (!existing && (ann === true || (ann === 'auto' && rows >= (opts.annMinRows ?? DEFAULT_ANN_MIN_ROWS))) && rows >= 256) {
+      // HNSW inside IVF partitions, vectors scalar-quantised to 8 bits; ~1 partition per 100k rows.
+      const numPartitions = Math.max(1, Math.round(rows / 100_000));
+      await this.table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions }), replace: true });
+      annBuilt = true;
+    }
+    await this.table.optimize({ cleanupOlderThan: new Date() });
+    return { annBuilt };
+  }
+
+  /** Release the table handle. */
+  close(): void {
+    this.table.close();
+    this.db.close();
+  }
+
+  private checkDims(entries: IndexEntry[]): void {
+    for (const e of entries) {
+      for (const v of [e.vector, ...e.texts.map((t) => t.vector)]) {
+        if (v.length !== this.dim) throw inputError('E_INDEX_INVALID', e.path, `embedding has ${v.length} dimensions, the index ${this.dim}`);
+      }
+    }
+  }
+}
+
+const HIT_COLUMNS = ['kind', 'path', 'field', 'text', 'hash', 'modality', 'body_part', 'plane', 'split', 'case_id', 'labels', 'texts', 'study_uid', 'series_uid', 'sop_uid', '_distance'];
+
+async function tableSchema(dim: number) {
+  const { arrow } = await loadLance();
+  const utf8 = (name: string, nullable = true) => new arrow.Field(name, new arrow.Utf8(), nullable);
+  return new arrow.Schema([
+    utf8('id', false),
+    utf8('path', false),
+    utf8('kind', false),
+    utf8('field'),
+    utf8('text'),
+    utf8('hash', false),
+    utf8('modality'),
+    utf8('body_part'),
+    utf8('plane'),
+    utf8('split'),
+    utf8('case_id'),
+    utf8('labels'),
+    utf8('texts'),
+    utf8('study_uid'),
+    utf8('series_uid'),
+    utf8('sop_uid'),
+    utf8('source'),
+    utf8('added_at'),
+    new arrow.Field('vector', new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true)), false),
+  ]);
+}
+
+function entryRows(e: IndexEntry): Row[] {
+  const m = e.metadata;
+  const texts: Record<string, string> = {};
+  for (const t of e.texts) texts[t.field] = t.text;
+  const common: Row = {
+    path: e.path,
+    hash: e.hash,
+    modality: m.modality ?? null,
+    body_part: m.body_part ?? null,
+    plane: m.plane ?? null,
+    split: m.split ?? null,
+    case_id: m.case_id ?? null,
+    labels: m.labels?.length ? JSON.stringify(m.labels.map((l) => l.toLowerCase())) : null,
+    texts: JSON.stringify(texts),
+    study_uid: e.dicom?.studyUid ?? null,
+    series_uid: e.dicom?.seriesUid ?? null,
+    sop_uid: e.dicom?.sopUid ?? null,
+    source: e.source ? JSON.stringify(e.source) : null,
+    added_at: new Date().toISOString(),
+  };
+  return [
+    { ...common, id: `${e.path}#image`, kind: 'image', field: null, text: null, vector: e.vector },
+    ...e.texts.map((t) => ({ ...common, id: `${e.path}#text:${t.field}`, kind: 'text', field: t.field, text: t.text, vector: t.vector })),
+  ];
+}
+
+function optStr(v: unknown): string | undefined {
+  return v === null || v === undefined ? undefined : String(v);
+}
+
+function parseJson<T>(v: unknown, fallback: T): T {
+  if (typeof v !== 'string') return fallback;
+  try {
+    return JSON.parse(v) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+function metadataOf(r: Row): EntryMetadata {
+  const m: EntryMetadata = {};
+  for (const k of ['modality', 'body_part', 'plane', 'split', 'case_id'] as const) {
+    const v = optStr(r[k]);
+    if (v !== undefined) m[k] = v;
+  }
+  const labels = parseJson<string[] | undefined>(r.labels, undefined);
+  if (labels) m.labels = labels;
+  return m;
+}
+
+function dicomOf(r: Row): DicomIds {
+  const d: DicomIds = {};
+  if (r.study_uid != null) d.studyUid = String(r.study_uid);
+  if (r.series_uid != null) d.seriesUid = String(r.series_uid);
+  if (r.sop_uid != null) d.sopUid = String(r.sop_uid);
+  return d;
+}
+
+function vectorOf(v: unknown): Float32Array {
+  if (v instanceof Float32Array) return v;
+  const arr = (v as { toArray?: () => ArrayLike<number> }).toArray?.() ?? (v as ArrayLike<number>);
+  return Float32Array.from(arr);
+}
+
+function storedEntry(r: Row, withVector: boolean): StoredEntry {
+  const e: StoredEntry = {
+    path: String(r.path),
+    hash: String(r.hash),
+    metadata: metadataOf(r),
+    texts: parseJson<Record<string, string>>(r.texts, {}),
+    dicom: dicomOf(r),
+    addedAt: String(r.added_at ?? ''),
+  };
+  const source = parseJson<Record<string, unknown> | undefined>(r.source, undefined);
+  if (source) e.source = source;
+  if (withVector) e.vector = vectorOf(r.vector);
+  return e;
+}
+
+function toHit(r: Row): IndexHit {
+  const hit: IndexHit = {
+    kind: r.kind === 'text' ? 'text' : 'image',
+    path: String(r.path),
+    similarity: 1 - Number(r._distance),
+    hash: String(r.hash),
+    metadata: metadataOf(r),
+    texts: parseJson<Record<string, string>>(r.texts, {}),
+    dicom: dicomOf(r),
+  };
+  if (r.field != null) hit.field = String(r.field);
+  if (r.text != null) hit.text = String(r.text);
+  return hit;
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? await folderBytes(p) : (await stat(p)).size;
+  }
+  return total;
+}
