@@ -13,7 +13,11 @@ const SIGMA = 6;
 interface Vec {
   weights: Map<string, number>[];
   norms: number[];
-  /** pycocoevalcap's "length": the number of bigrams (its `if n == 1` counts order-2 n-grams). */
+  /**
+   * pycocoevalcap's "length": the number of bigrams (its `if n == 1` counts order-2 n-grams). The
+   * difference of two such lengths equals the difference of token counts unless a text is empty, and an
+   * empty text scores 0 either way.
+   */
   length: number;
 }
 
