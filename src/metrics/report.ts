@@ -1,8 +1,9 @@
 /** The full single-label classification report: point metrics with bootstrap CIs, ROC, calibration. */
 import { bootstrapCI, type CI } from './bootstrap.js';
 import { expectedCalibrationError, type CalibrationBin } from './calibration.js';
-import { accuracy, balancedAccuracy, confusionMatrix, f1Scores } from './classification.js';
-import { rocAucOvR, rocCurve } from './roc.js';
+import { confusionMatrix, f1Scores } from './classification.js';
+import { confusionStats, multiplicities, sortScores, weightedAuc, weightedConfusion } from './resample.js';
+import { nanMean, rocAucOvR, rocCurve } from './roc.js';
 import { argmax, checkLabels, checkMatrix, checkSameLength } from './validate.js';
 
 /** Options of `classificationReport`. */
@@ -35,7 +36,8 @@ export interface ClassificationReport {
 /**
  * Everything a single-label evaluation reports, from the true labels and the N x k probabilities
  * (prediction = argmax, first on ties). CIs are percentile bootstraps over items; all four metrics use
- * the same resamples (same seed).
+ * the same resamples (same seed). `value`s equal `accuracy`, `balancedAccuracy`, `f1Scores().macro` and
+ * `rocAucOvR().macro` (AUROC to ~1e-15: the bootstrap path sums the trapezoid in integers).
  */
 export function classificationReport(
   yTrue: number[],
@@ -48,15 +50,25 @@ export function classificationReport(
   const yPred = probs.map(argmax);
   const n = yTrue.length;
   const boot = { samples: opts.bootstrap ?? 1000, seed: opts.seed ?? 0, alpha: opts.alpha };
-  const pick = <T>(a: ArrayLike<T>, idx: number[]): T[] => idx.map((i) => a[i]);
   const ovr = rocAucOvR(yTrue, probs);
   const calibration = expectedCalibrationError(yTrue, probs, opts.nBins ?? 15);
+  const sorted = Array.from({ length: k }, (_, c) =>
+    sortScores(
+      yTrue.map((y) => y === c),
+      probs.map((row) => row[c]),
+    ),
+  );
+  const counts = (idx: number[]) => confusionStats(weightedConfusion(yTrue, yPred, k, multiplicities(n, idx)));
+  const auroc = (idx: number[]): number => {
+    const w = multiplicities(n, idx);
+    return nanMean(sorted.map((s) => weightedAuc(s, w)));
+  };
   return {
     n,
-    accuracy: bootstrapCI(n, (idx) => accuracy(pick(yTrue, idx), pick(yPred, idx)), boot),
-    balancedAccuracy: bootstrapCI(n, (idx) => balancedAccuracy(pick(yTrue, idx), pick(yPred, idx), k), boot),
-    macroF1: bootstrapCI(n, (idx) => f1Scores(pick(yTrue, idx), pick(yPred, idx), k).macro, boot),
-    macroAuroc: bootstrapCI(n, (idx) => rocAucOvR(pick(yTrue, idx), pick(probs, idx)).macro, boot),
+    accuracy: bootstrapCI(n, (idx) => counts(idx).accuracy, boot),
+    balancedAccuracy: bootstrapCI(n, (idx) => counts(idx).balancedAccuracy, boot),
+    macroF1: bootstrapCI(n, (idx) => counts(idx).macroF1, boot),
+    macroAuroc: bootstrapCI(n, auroc, boot),
     perClassAuroc: ovr.perClass,
     perClassF1: f1Scores(yTrue, yPred, k).perClass,
     ece: calibration.ece,

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { accuracy, bootstrapCI, classificationReport, mulberry32, quantileSorted } from '../../src/metrics/index.js';
+import {
+  accuracy,
+  balancedAccuracy,
+  bootstrapCI,
+  classificationReport,
+  f1Scores,
+  mulberry32,
+  quantileSorted,
+  rocAucOvR,
+} from '../../src/metrics/index.js';
 
 /** n items, the first round(n * rate) correct: accuracy over the resampled indices. */
 function accuracyStat(n: number, rate: number): (idx: number[]) => number {
@@ -77,6 +86,19 @@ describe('bootstrapCI', () => {
     });
     const a = classificationReport(y, probs, { bootstrap: 200, seed: 9 });
     expect(classificationReport(y, probs, { bootstrap: 200, seed: 9 })).toEqual(a);
+    // The report's fast resampling path equals bootstrapping the pure functions on copied arrays.
+    const pred = probs.map((r) => r.indexOf(Math.max(...r)));
+    const pick = <T>(xs: T[], idx: number[]): T[] => idx.map((i) => xs[i]);
+    const opts = { samples: 200, seed: 9 };
+    const slow = {
+      accuracy: bootstrapCI(150, (idx) => accuracy(pick(y, idx), pick(pred, idx)), opts),
+      balancedAccuracy: bootstrapCI(150, (idx) => balancedAccuracy(pick(y, idx), pick(pred, idx), 3), opts),
+      macroF1: bootstrapCI(150, (idx) => f1Scores(pick(y, idx), pick(pred, idx), 3).macro, opts),
+      macroAuroc: bootstrapCI(150, (idx) => rocAucOvR(pick(y, idx), pick(probs, idx)).macro, opts),
+    };
+    for (const key of ['accuracy', 'balancedAccuracy', 'macroF1', 'macroAuroc'] as const) {
+      for (const end of ['value', 'lo', 'hi'] as const) expect(a[key][end]).toBeCloseTo(slow[key][end], 12);
+    }
     for (const ci of [a.accuracy, a.balancedAccuracy, a.macroF1, a.macroAuroc]) {
       expect(ci.lo).toBeLessThanOrEqual(ci.value);
       expect(ci.hi).toBeGreaterThanOrEqual(ci.value);
