@@ -9,6 +9,8 @@ import { inspectCommand } from './commands/inspect.js';
 import { modelsCommand } from './commands/models.js';
 import { indexCommand } from './commands/index.js';
 import { searchCommand } from './commands/search.js';
+import { draftReportCommand } from './commands/draft-report.js';
+import { askCommand } from './commands/ask.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { note } from './output.js';
 
@@ -43,6 +45,8 @@ for (const c of [inspectCommand(), classifyCommand(), embedCommand(), modelsComm
 }
 program.addCommand(indexCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(searchCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(draftReportCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(askCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,79 @@
+import { Command, Option } from 'commander';
+import { OptionError } from '../../core/errors.js';
+import { CaseIndex } from '../../index-store/store.js';
+import { indexModelFrom } from '../../index-store/meta.js';
+import { parseWhere } from '../../index-store/where.js';
+import { DEFAULT_MODEL } from '../../models/defaults.js';
+import { draftReport, isJsonlCorpus, readTextCorpus, type DraftCorpus } from '../../tasks/draft-report.js';
+import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { intOption, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
+import { out } from '../output.js';
+import { collect, indexModelOptions, modelForIndex } from './index.js';
+
+interface DraftCliOptions extends Partial<ModelCliOptions>, ViewCliOptions {
+  corpus: string;
+  k: number;
+  sentences: number;
+  caseWeight: number;
+  fields?: string;
+  where: string[];
+  json?: boolean;
+  batchSize: number;
+}
+
+function weightOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new OptionError('E_BAD_OPTION', `--case-weight ${v}: expected a number from 0 to 1`);
+  return n;
+}
+
+/** `medvlm draft-report IMAGE --corpus INDEX_OR_JSONL`: a research draft assembled from similar cases, with provenance. */
+export function draftReportCommand(): Command {
+  const cmd = new Command('draft-report')
+    .description('research draft of a report: sentences from the reports of the most similar cases, each with its source')
+    .argument('<image>', 'image file')
+    .requiredOption('--corpus <index|file.jsonl>', 'an index folder (medvlm index add) or a JSONL of cases with caption/findings')
+    .addOption(new Option('-k, --k <n>', 'similar cases to draw from').argParser(intOption('--k', 1)).default(5))
+    .addOption(new Option('--sentences <n>', 'sentences in the draft').argParser(intOption('--sentences', 1)).default(3))
+    .addOption(new Option('--case-weight <w>', "weight of the case's similarity vs the sentence's own (0..1)").argParser(weightOption).default(0.5))
+    .option('--fields <list>', 'text fields to draw from, e.g. caption,findings (default: all)')
+    .option('--where <key=value>', 'only cases whose metadata matches (repeatable)', collect, [])
+    .option('--json', 'print JSON (sentences with provenance, dropped sentences, neighbours)');
+  for (const o of [...indexModelOptions(), ...viewOptions()]) cmd.addOption(o);
+  return cmd.action(async (image: string, o: DraftCliOptions) => {
+    const where = parseWhere(o.where);
+    const jsonl = isJsonlCorpus(o.corpus);
+    const fields = o.fields?.split(',').map((s) => s.trim()).filter(Boolean);
+    const encoder = await loadEncoderFromCli(jsonl ? { ...o, model: o.model ?? DEFAULT_MODEL, dtype: o.dtype ?? 'fp32' } : modelForIndex(o.corpus, o));
+    let index: CaseIndex | undefined;
+    try {
+      const corpus: DraftCorpus = jsonl ? { records: readTextCorpus(o.corpus, fields) } : { index: (index = await CaseIndex.open(o.corpus, { model: indexModelFrom(encoder.info) })) };
+      const draft = await draftReport(encoder, corpus, image, {
+        k: o.k,
+        maxSentences: o.sentences,
+        caseWeight: o.caseWeight,
+        where,
+        view: toViewOptions(o),
+        ...(fields ? { fields } : {}),
+      });
+      if (o.json) {
+        out(JSON.stringify({ model: encoder.info.id, ...draft }, null, 2));
+        return;
+      }
+      out(`# ${draft.notice}`);
+      out(`# ${image}: draft from ${draft.neighbours.length} similar cases (model ${encoder.info.id})`);
+      out('');
+      out(draft.text || '(no sentence could be drawn from the corpus)');
+      out('');
+      out('Sources:');
+      draft.sentences.forEach((s, i) => {
+        out(`  [${i + 1}] ${s.source.caseId ? `case ${s.source.caseId}, ` : ''}${s.source.field} of ${s.source.path}`);
+        out(`      case similarity ${s.caseSimilarity.toFixed(3)}, sentence similarity ${s.sentenceSimilarity.toFixed(3)}: "${s.text}"`);
+      });
+      if (draft.dropped.length) out(`Left out: ${draft.dropped.filter((d) => d.reason === 'near-duplicate').length} near-duplicates, ${draft.dropped.filter((d) => d.reason === 'contradiction').length} contradictions`);
+    } finally {
+      index?.close();
+      await encoder.dispose();
+    }
+  });
+}
