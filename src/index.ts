@@ -43,3 +43,4 @@ export {
   type LabelScore,
 } from './tasks/zero-shot.js';
 export { loadTemplates, builtinTemplateNames, DEFAULT_TEMPLATES, type TemplateSet } from './tasks/templates.js';
+export * from './metrics/index.js';
