@@ -11,6 +11,7 @@ import { indexCommand } from './commands/index.js';
 import { searchCommand } from './commands/search.js';
 import { draftReportCommand } from './commands/draft-report.js';
 import { askCommand } from './commands/ask.js';
+import { evalCommand } from './commands/eval.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { note } from './output.js';
 
@@ -47,6 +48,7 @@ program.addCommand(indexCommand().exitOverride().configureOutput({ outputError: 
 program.addCommand(searchCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(draftReportCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(askCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(evalCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);

@@ -18,6 +18,7 @@ export interface LbfgsResult {
   x: Float64Array;
   f: number;
   iterations: number;
+  /** max |gradient| ≤ gradTol, or the objective stopped decreasing at rounding level with max |gradient| ≤ 1000·gradTol. */
   converged: boolean;
   gradMax: number;
 }
@@ -49,6 +50,7 @@ export function lbfgs(fn: Objective, x0: Float64Array, opts: LbfgsOptions = {}):
   const d = new Float64Array(n);
   const alphas = new Array<number>(m);
   let iter = 0;
+  let stalled = false;
   for (; iter < maxIter && maxAbs(g) > gradTol; iter++) {
     // two-loop recursion: d = -H g
     d.set(g);
@@ -80,7 +82,10 @@ export function lbfgs(fn: Objective, x0: Float64Array, opts: LbfgsOptions = {}):
       if (fNew <= f + 1e-4 * step * slope) break;
       step *= 0.5;
     }
-    if (!(fNew <= f)) break; // no progress possible at machine precision
+    if (!(fNew < f)) {
+      stalled = true; // no decrease possible at machine precision
+      break;
+    }
     const s = new Float64Array(n);
     const y = new Float64Array(n);
     for (let j = 0; j < n; j++) {
@@ -98,12 +103,18 @@ export function lbfgs(fn: Objective, x0: Float64Array, opts: LbfgsOptions = {}):
       Y.push(y);
       rho.push(1 / sy);
     }
-    const fPrev = f;
+    const decrease = f - fNew;
     x = xNew;
     g = gNew;
     f = fNew;
-    if (Math.abs(fPrev - f) <= 1e-16 * Math.max(1, Math.abs(f)) && maxAbs(g) > gradTol && S.length === 0) break;
+    if (decrease <= 1e-15 * Math.max(1, Math.abs(f))) {
+      stalled = true; // relative decrease at the rounding level of f (scipy's ftol criterion)
+      iter++;
+      break;
+    }
   }
   const gradMax = maxAbs(g);
-  return { x, f, iterations: iter, converged: gradMax <= gradTol, gradMax };
+  // at the precision floor the gradient can stay a little above a very strict tolerance
+  const converged = gradMax <= gradTol || (stalled && gradMax <= 1e3 * gradTol);
+  return { x, f, iterations: iter, converged, gradMax };
 }

@@ -1,0 +1,162 @@
+import { Command, Option } from 'commander';
+import { OptionError } from '../../core/errors.js';
+import { removeLiveTempFiles } from '../../eval/atomic.js';
+import { datasetSpecs } from '../../eval/datasets/registry.js';
+import { EVAL_TASKS, type EvalTask } from '../../eval/datasets/types.js';
+import { runEval, type Cell, type EvalEvent } from '../../eval/runner.js';
+import type { CellResult } from '../../eval/result.js';
+import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
+import { exitCodeFor } from '../exit-codes.js';
+import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
+import { note, out } from '../output.js';
+import { progressBar } from '../progress.js';
+
+interface EvalCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptions {
+  models: string;
+  datasets: string;
+  tasks: string;
+  out: string;
+  dataRoot?: string;
+  cache?: string;
+  force?: boolean;
+  seed: number;
+  seeds: number;
+  shots: string;
+  bootstrap: number;
+  probeC: number;
+  json?: boolean;
+}
+
+function list(name: string, v: string): string[] {
+  const items = v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) throw new OptionError('E_BAD_OPTION', `${name}: empty list`);
+  return [...new Set(items)];
+}
+
+function positiveNumber(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!(n > 0) || !Number.isFinite(n)) throw new OptionError('E_BAD_OPTION', `${name} ${v}: expected a positive number`);
+    return n;
+  };
+}
+
+function cellName(c: Cell): string {
+  return `${c.model} × ${c.dataset} × ${c.task}`;
+}
+
+/** One line that says what a finished cell measured. */
+export function headline(r: CellResult): string {
+  const m = r.metrics;
+  const pct = (v: number | null) => (v === null || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
+  switch (m.kind) {
+    case 'single-label':
+      return `accuracy ${pct(m.accuracy.value)} [${pct(m.accuracy.lo)}, ${pct(m.accuracy.hi)}], macro-AUROC ${pct(m.macroAuroc.value)}`;
+    case 'multi-label':
+      return `macro-AUROC ${pct(m.macroAuroc)}, macro-F1 ${pct(m.macroF1)}`;
+    case 'few-shot': {
+      const last = m.methods.linearProbe[m.methods.linearProbe.length - 1];
+      const tip = m.methods.tipAdapter[m.methods.tipAdapter.length - 1];
+      return `${last.k}-shot accuracy: linear probe ${pct(last.accuracy.mean)} ± ${pct(last.accuracy.sd)}, Tip-Adapter ${pct(tip.accuracy.mean)} ± ${pct(tip.accuracy.sd)}`;
+    }
+    case 'retrieval':
+      return `image→text R@1/5/10 ${[1, 5, 10].map((k) => pct(m.imageToText.recallAtK[k])).join('/')}, text→image ${[1, 5, 10].map((k) => pct(m.textToImage.recallAtK[k])).join('/')}`;
+  }
+}
+
+/** `medvlm eval`: the evaluation grid of models × data sets × tasks, one JSON result per cell. */
+export function evalCommand(): Command {
+  const cmd = new Command('eval')
+    .description('evaluate models on benchmark data sets (zero-shot, few-shot, retrieval); one JSON result per cell, resumable')
+    .option('--models <ids>', 'comma-separated model ids (bundled name, folder or hub id)', DEFAULT_MODEL)
+    .option('--datasets <ids>', 'comma-separated data set ids, or "all" (see `medvlm datasets`)', 'all')
+    .option('--tasks <tasks>', `comma-separated tasks: ${EVAL_TASKS.join(', ')}`, EVAL_TASKS.join(','))
+    .option('-o, --out <dir>', 'results folder', 'results')
+    .option('--data-root <dir>', 'folder holding the data sets (default: MEDVLM_DATA, else ../shared/data next to the package)')
+    .option('--cache <dir>', 'embedding cache folder (default: $MEDVLM_CACHE/embeddings, else <out>/.cache/medvlm/embeddings)')
+    .option('--force', 'recompute cells whose result file exists')
+    .addOption(new Option('--seed <n>', 'first seed: bootstrap and few-shot draws').argParser(intOption('--seed')).default(0))
+    .addOption(new Option('--seeds <n>', 'few-shot seeds').argParser(intOption('--seeds', 1)).default(3))
+    .option('--shots <list>', 'few-shot shots per class', '1,2,4,8,16')
+    .addOption(new Option('--bootstrap <n>', 'bootstrap resamples for 95% CIs (0: none)').argParser(intOption('--bootstrap')).default(1000))
+    .addOption(new Option('--probe-c <c>', 'linear probe inverse regularisation C (as sklearn)').argParser(positiveNumber('--probe-c')).default(1))
+    .option('--json', 'print the run summary as JSON on stdout');
+  for (const o of [...modelOptions(DEFAULT_MODEL).filter((o) => o.long !== '--model'), ...viewOptions()]) cmd.addOption(o);
+  return cmd.action(async (o: EvalCliOptions) => {
+    const models = list('--models', o.models);
+    const datasets = o.datasets === 'all' ? datasetSpecs().map((s) => s.id) : list('--datasets', o.datasets);
+    const tasks = list('--tasks', o.tasks).map((t) => {
+      if (!(EVAL_TASKS as readonly string[]).includes(t)) throw new OptionError('E_BAD_OPTION', `--tasks ${t}: unknown task; known: ${EVAL_TASKS.join(', ')}`);
+      return t as EvalTask;
+    });
+    const shots = list('--shots', o.shots).map((s) => intOption('--shots', 1)(s)).sort((a, b) => a - b);
+    let bar: ReturnType<typeof progressBar> | undefined;
+    let written = 0;
+    const inapplicable: string[] = [];
+    const onSigint = () => {
+      bar?.stop();
+      removeLiveTempFiles();
+      note(`medvlm eval: interrupted; ${written} cell(s) completed in ${o.out} this run are intact; run the same command again to resume`);
+      process.exit(130);
+    };
+    process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigint);
+    const onEvent = (e: EvalEvent) => {
+      switch (e.type) {
+        case 'dataset-missing':
+          return note(`medvlm: ${e.message}`);
+        case 'cell-skip':
+          if (e.reason === 'exists') return note(`skip ${cellName(e.cell)}: result exists (--force to recompute)`);
+          inapplicable.push(`${e.cell.dataset} × ${e.cell.task}`);
+          return;
+        case 'cell-start':
+          return note(`[${e.index}/${e.total}] ${cellName(e.cell)}`);
+        case 'embed-start':
+          bar = progressBar(`  ${e.split} images`, e.images);
+          return;
+        case 'embed-progress':
+          return bar?.onProgress?.(e.done, e.total, e.name);
+        case 'embed-end':
+          bar?.stop();
+          bar = undefined;
+          return;
+        case 'cell-done':
+          written++;
+          return note(`  n=${e.result.dataset.n}: ${headline(e.result)} → ${e.file}`);
+        case 'cell-failed':
+          return note(`medvlm: ${cellName(e.cell)} failed: ${e.error.message} [${e.error.code}]`);
+      }
+    };
+    try {
+      const summary = await runEval({
+        models,
+        datasets,
+        tasks,
+        out: o.out,
+        load: (model) => loadEncoderFromCli({ ...o, model }),
+        ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}),
+        ...(o.cache ? { cacheDir: o.cache } : {}),
+        force: Boolean(o.force),
+        seed: o.seed,
+        seeds: o.seeds,
+        shots,
+        bootstrap: o.bootstrap,
+        probeC: o.probeC,
+        view: toViewOptions(o),
+        batchSize: o.batchSize,
+        onEvent,
+      });
+      if (inapplicable.length) note(`not applicable (the data set does not offer the task): ${[...new Set(inapplicable)].join(', ')}`);
+      if (o.json) out(JSON.stringify(summary, null, 2));
+      note(
+        `medvlm eval: ${summary.written.length} written, ${summary.skipped.length} skipped, ${summary.failed.length} failed, ` +
+          `${summary.missingDatasets.length} data set(s) missing. ${RESEARCH_NOTICE}`,
+      );
+      if (summary.failed.length) process.exitCode = exitCodeFor(summary.failed[0].error.code);
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+    }
+  });
+}
