@@ -12,6 +12,8 @@ import { searchCommand } from './commands/search.js';
 import { draftReportCommand } from './commands/draft-report.js';
 import { askCommand } from './commands/ask.js';
 import { evalCommand } from './commands/eval.js';
+import { reportCommand } from './commands/report.js';
+import { datasetsCommand } from './commands/datasets.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { note } from './output.js';
 
@@ -49,6 +51,8 @@ program.addCommand(searchCommand().exitOverride().configureOutput({ outputError:
 program.addCommand(draftReportCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(askCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(evalCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(reportCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(datasetsCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);
