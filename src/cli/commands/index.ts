@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { OptionError } from '../../core/errors.js';
+import { existsSync } from 'node:fs';
+import { inputError, OptionError } from '../../core/errors.js';
 import { CaseIndex, type IndexHit, type StoredEntry } from '../../index-store/store.js';
 import { readManifest, DEFAULT_TEXT_FIELDS } from '../../index-store/manifest.js';
 import { indexModelFrom, readMeta } from '../../index-store/meta.js';
@@ -27,9 +28,15 @@ export function indexModelOptions(): Option[] {
   );
 }
 
-/** Model CLI options with the index's model and dtype filled in where the user named none. */
-export function modelForIndex(dir: string, o: Partial<ModelCliOptions> & { batchSize: number }): ModelCliOptions {
+/**
+ * Model CLI options with the index's model and dtype filled in where the user named none.
+ * @throws E_INDEX_NOT_FOUND when `mustExist` and `dir` holds no index (checked before any model loads).
+ */
+export function modelForIndex(dir: string, o: Partial<ModelCliOptions> & { batchSize: number }, mustExist = true): ModelCliOptions {
   const meta = readMeta(dir);
+  if (!meta && mustExist) {
+    throw inputError('E_INDEX_NOT_FOUND', dir, existsSync(dir) ? 'not a medvlm index (no medvlm-index.json); create one with medvlm index add' : 'no such index folder; create one with medvlm index add');
+  }
   return {
     ...o,
     model: o.model ?? meta?.model.id ?? DEFAULT_MODEL,
@@ -86,7 +93,7 @@ function addCommand(): Command {
     const fields = o.textFields ? o.textFields.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_TEXT_FIELDS];
     const manifest = o.textFrom ? readManifest(o.textFrom, fields) : undefined;
     const { files, problems } = await expandInputs(paths);
-    const encoder = await loadEncoderFromCli(modelForIndex(o.index, o));
+    const encoder = await loadEncoderFromCli(modelForIndex(o.index, o, false));
     let result: Awaited<ReturnType<typeof addToIndex>>;
     const index = await openIndexFor(o.index, encoder, true).catch(async (e: unknown) => {
       await encoder.dispose();
