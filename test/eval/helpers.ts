@@ -53,7 +53,7 @@ export async function makeImageDataset(root: string, nPerClass: number): Promise
       await writePng(join(root, rel), cls, 1000 * cls + i);
       const split = i < 0.6 * nPerClass ? 'train' : i < 0.7 * nPerClass ? 'val' : 'test';
       // captions: a few repeat on purpose (retrieval must treat them as one gallery text)
-      rows.push(`${rel},${name},"a ${name} square, number ${i % 4}",${split}`);
+      rows.push(`${rel},${name},"a ${name} square, number ${i % 2}",${split}`);
     }
   }
   writeFileSync(join(root, 'manifest.csv'), rows.join('\n') + '\n');
