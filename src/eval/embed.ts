@@ -96,30 +96,36 @@ export async function embedItems(encoder: DualEncoder, items: EvalItem[], opts: 
   let done = 0;
   let sinceFlush = 0;
   const progress = (slot: number) => opts.onProgress?.(++done, refs.length, imageName(refs[slot].ref));
+  const prepare = async (slot: number): Promise<Prepared | { error: { code: ErrorCode; message: string } }> => {
+    const ref = refs[slot].ref;
+    try {
+      if (ref.kind === 'pixels') {
+        const hash = pixelsHash(ref);
+        return { slot, hash, ...(opts.cache?.get(hash) ? {} : { rgb: pixelsToRGB(ref) }) };
+      }
+      const bytes = await readBytes(ref.path);
+      const hash = createHash('sha256').update(bytes).digest('hex');
+      const rgb = opts.cache?.get(hash) ? undefined : toModelView(await decodeImage(bytes, ref.path), opts.view ?? {});
+      return { slot, hash, ...(rgb ? { rgb } : {}) };
+    } catch (e) {
+      return { error: errorToJSON(e, imageName(ref)) };
+    }
+  };
 
   for (let start = 0; start < refs.length; start += batchSize) {
+    // read, hash and decode the batch concurrently (decoding runs on libvips' threads), keeping order
+    const slots = Array.from({ length: Math.min(refs.length, start + batchSize) - start }, (_, i) => start + i);
+    const attempts = await Promise.all(slots.map((slot) => prepare(slot)));
     const prepared: Prepared[] = [];
-    for (let slot = start; slot < Math.min(refs.length, start + batchSize); slot++) {
-      const { item, ref } = refs[slot];
-      if (failed.has(item)) {
+    attempts.forEach((a, i) => {
+      const slot = slots[i];
+      const item = refs[slot].item;
+      if ('error' in a) {
+        if (!failed.has(item)) failed.set(item, { id: items[item].id, ...a.error });
         progress(slot);
-        continue;
-      }
-      try {
-        if (ref.kind === 'pixels') {
-          const hash = pixelsHash(ref);
-          prepared.push({ slot, hash, ...(opts.cache?.get(hash) ? {} : { rgb: pixelsToRGB(ref) }) });
-        } else {
-          const bytes = await readBytes(ref.path);
-          const hash = createHash('sha256').update(bytes).digest('hex');
-          const rgb = opts.cache?.get(hash) ? undefined : toModelView(await decodeImage(bytes, ref.path), opts.view ?? {});
-          prepared.push({ slot, hash, ...(rgb ? { rgb } : {}) });
-        }
-      } catch (e) {
-        failed.set(item, { id: items[item].id, ...errorToJSON(e, imageName(ref)) });
-        progress(slot);
-      }
-    }
+      } else if (failed.has(item)) progress(slot);
+      else prepared.push(a);
+    });
     const toEncode = prepared.filter((p) => p.rgb);
     if (toEncode.length) {
       const e0 = performance.now();
