@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { errorToJSON, type ErrorCode } from '../core/errors.js';
+import { errorToJSON, inputError, type ErrorCode } from '../core/errors.js';
 import { packageVersion } from '../core/paths.js';
 import type { DualEncoder } from '../models/capabilities.js';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
@@ -182,6 +182,7 @@ async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<
       metricsMs = performance.now() - m0;
     } else {
       const train = dataset.splits.train ?? [];
+      if (train.length === 0) throw inputError('E_DATASET_INVALID', dataset.id, `few-shot needs a train split to draw shots from; this data set has none (${dataset.splitSource})`);
       const nSeeds = opts.seeds ?? FEWSHOT_DEFAULTS.seeds;
       const shots = opts.shots ?? [...FEWSHOT_DEFAULTS.shots];
       const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
