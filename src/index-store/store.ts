@@ -281,13 +281,19 @@ export class CaseIndex {
   }
 
   /**
-   * Compact the table's files, drop old versions, and build or refresh the ANN index: `ann` 'auto'
-   * builds one from `annMinRows` rows on (default), true always, false never.
+   * Compact the table's files, drop old versions, keep the scalar index on `kind` and build or
+   * refresh the ANN index: `ann` 'auto' builds one from `annMinRows` rows on (default), true always,
+   * false never. Rows added after an index was built are indexed here (until then they are scanned).
    */
   async optimize(opts: { ann?: 'auto' | boolean; annMinRows?: number } = {}): Promise<{ annBuilt: boolean }> {
     const { lancedb } = await loadLance();
     const rows = await this.table.countRows();
     const ann = opts.ann ?? 'auto';
+    const indices = await this.table.listIndices();
+    if (rows > 0 && !indices.some((i) => i.columns.includes('kind'))) {
+      // every search filters on kind: without a scalar index that prefilter costs more than the scan (~8x at 10k rows)
+      await this.table.createIndex('kind', { config: lancedb.Index.bitmap() });
+    }
     const existing = await this.annState();
     let annBuilt = false;
     if (!existing && (ann === true || (ann === 'auto' && rows >= (opts.annMinRows ?? DEFAULT_ANN_MIN_ROWS))) && rows >= 256) {

@@ -21,13 +21,14 @@ function gaussian(rand: () => number): number {
 /**
  * `n` L2-normalised `dim`-d vectors around `clusters` random centres (noise `spread` per coordinate
  * relative to unit-scale centres): the shape of real embedding sets, where nearest neighbours are
- * mostly in the same cluster.
+ * mostly in the same cluster. `noiseSeed` draws other points around the same centres (queries, chunks).
  */
-export function clusteredVectors(n: number, dim: number, opts: { clusters?: number; spread?: number; seed?: number } = {}): Float32Array[] {
-  const rand = prng(opts.seed ?? 1);
+export function clusteredVectors(n: number, dim: number, opts: { clusters?: number; spread?: number; seed?: number; noiseSeed?: number } = {}): Float32Array[] {
+  let rand = prng(opts.seed ?? 1);
   const k = opts.clusters ?? 50;
   const spread = opts.spread ?? 0.6;
   const centres = Array.from({ length: k }, () => Float32Array.from({ length: dim }, () => gaussian(rand) / Math.sqrt(dim)));
+  if (opts.noiseSeed !== undefined) rand = prng(opts.noiseSeed); // same centres, other points
   return Array.from({ length: n }, () => {
     const c = centres[Math.floor(rand() * k)];
     const v = new Float32Array(dim);
