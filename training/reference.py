@@ -115,6 +115,14 @@ def main():
         ic = [cos(tjs["image_embeds"][dtype][p], e) for p, e in zip(paths, img)]
         tc = [cos(tjs["text_embeds"][dtype][t], e) for t, e in zip(TEXTS, txt)]
         parity["transformersjs_vs_pytorch"][dtype] = {"image_min_cosine": min(ic), "text_min_cosine": min(tc)}
+    ref_logits = ref["logit_scale"] * img @ txt.T
+    for dtype in ("fp32", "q8"):
+        j = tjs["joint"][dtype]
+        got = np.array(j["data"], dtype=np.float64).reshape(j["dims"])
+        parity["transformersjs_vs_pytorch"][dtype]["joint_logits_per_image_dims"] = j["dims"]
+        parity["transformersjs_vs_pytorch"][dtype]["joint_logits_max_abs_diff"] = float(np.abs(got - ref_logits).max())
+        parity["transformersjs_vs_pytorch"][dtype]["joint_argmax_agree"] = float(
+            (got.argmax(1) == ref_logits.argmax(1)).mean())
     with open(os.path.join(args.model_dir, "reference", "parity.json"), "w") as f:
         json.dump(parity, f, indent=1)
     print(json.dumps(parity, indent=1))

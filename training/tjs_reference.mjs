@@ -3,7 +3,7 @@
 // Usage: node training/tjs_reference.mjs <model dir> <images.json> <texts.json> <out.json> [--no-models]
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
-  AutoProcessor, AutoTokenizer, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, RawImage, env,
+  AutoProcessor, AutoTokenizer, CLIPModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, RawImage, env,
 } from '@huggingface/transformers';
 
 const [dir, imagesPath, textsPath, outPath, flag] = process.argv.slice(2);
@@ -41,5 +41,17 @@ if (flag !== '--no-models') {
       out.text_embeds[dtype][t] = Array.from(text_embeds.data.slice(i * d, (i + 1) * d));
     });
   }
+}
+if (flag !== '--no-models') {
+  // joint model: all images against all texts (different batch sizes on purpose)
+  const { Tensor, cat } = await import('@huggingface/transformers');
+  const batch = cat(pixels, 0);
+  out.joint = {};
+  for (const dtype of ['fp32', 'q8']) {
+    const model = await CLIPModel.from_pretrained(dir, { dtype, device: 'cpu' });
+    const res = await model({ ...enc, pixel_values: batch });
+    out.joint[dtype] = { dims: res.logits_per_image.dims, data: Array.from(res.logits_per_image.data) };
+  }
+  void Tensor;
 }
 writeFileSync(outPath, JSON.stringify(out));

@@ -188,11 +188,11 @@ def plot(log_path, png):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=1200)
-    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--steps", type=int, default=700)
+    ap.add_argument("--eval-every", type=int, default=70)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--wd", type=float, default=0.05)
-    ap.add_argument("--warmup", type=int, default=150)
+    ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=data.OUT)
     ap.add_argument("--time-only", type=int, default=0, help="time this many steps and exit")
