@@ -44,7 +44,7 @@ if (flag !== '--no-models') {
 }
 if (flag !== '--no-models') {
   // joint model: all images against all texts (different batch sizes on purpose)
-  const { Tensor, cat } = await import('@huggingface/transformers');
+  const { cat } = await import('@huggingface/transformers');
   const batch = cat(pixels, 0);
   out.joint = {};
   for (const dtype of ['fp32', 'q8']) {
@@ -52,6 +52,5 @@ if (flag !== '--no-models') {
     const res = await model({ ...enc, pixel_values: batch });
     out.joint[dtype] = { dims: res.logits_per_image.dims, data: Array.from(res.logits_per_image.data) };
   }
-  void Tensor;
 }
 writeFileSync(outPath, JSON.stringify(out));
