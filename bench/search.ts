@@ -5,7 +5,7 @@
  * - ANN recall@10 against exact search on the same queries (held-out vectors from the same distribution);
  * - ingestion: vectors/s into the index (index-bound), and images/s of `addToIndex` on real MedPix images
  *   with the bundled model, split into read / encode / index time (model-bound vs index-bound).
- * Writes .bench/search.json and prints a Markdown table.
+ * Writes .bench/search-<sizes>.json and prints a Markdown table.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -132,10 +132,10 @@ for (const n of sizes) {
     break;
   }
   console.log(`size ${n} done in ${((performance.now() - t) / 1000).toFixed(0)} s: ${JSON.stringify(rows[rows.length - 1])}`);
-  writeFileSync(join(OUT, 'search.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(OUT, `search-${args.sizes!.replace(/,/g, '-')}.json`), JSON.stringify(results, null, 2) + '\n');
 }
 results.ingestImages = await benchIngestImages();
-writeFileSync(join(OUT, 'search.json'), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(join(OUT, `search-${args.sizes!.replace(/,/g, '-')}.json`), JSON.stringify(results, null, 2) + '\n');
 const f = (x: number) => x.toFixed(1);
 console.log('| vectors | ingest vectors/s | exact p50 / p99 ms | ANN build s | ANN p50 / p99 ms | ANN recall@10 | ANN lean p50 / p99 ms | lean recall@10 | RSS MB | disk MB |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
