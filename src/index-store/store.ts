@@ -22,7 +22,7 @@ import { sqlString, whereToSql, type WhereFilter } from './where.js';
 const TABLE = 'entries';
 
 /** Below this many rows search is always exact; from it on `optimize` builds an ANN index. */
-export const DEFAULT_ANN_MIN_ROWS = 50_000;
+export const DEFAULT_ANN_MIN_ROWS = 20_000;
 
 /** ANN search defaults: HNSW beam width and re-ranking factor (see `search`). */
 export const DEFAULT_EF = 200;

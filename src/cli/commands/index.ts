@@ -84,7 +84,7 @@ function addCommand(): Command {
     .option('--text-fields <list>', `manifest fields stored as texts (default: ${DEFAULT_TEXT_FIELDS.join(',')})`)
     .option('--where <key=value>', 'only add images whose manifest metadata matches (repeatable), e.g. split=train', collect, [])
     .option('--split <name>', 'shorthand for --where split=NAME')
-    .addOption(new Option('--ann <mode>', 'approximate-search index: auto (from 50,000 entries), on, off').choices(['auto', 'on', 'off']).default('auto'))
+    .addOption(new Option('--ann <mode>', 'approximate-search index: auto (from 20,000 rows: images + texts), on, off').choices(['auto', 'on', 'off']).default('auto'))
     .option('--json', 'print the summary as JSON');
   for (const o of [...indexModelOptions(), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (paths: string[], o: AddCliOptions) => {
