@@ -65,3 +65,11 @@ export interface MedicalImage {
 export function sampleIndex(img: MedicalImage, x: number, y: number, z = 0, t = 0, c = 0): number {
   return (((t * img.depth + z) * img.height + y) * img.width + x) * img.channels + c;
 }
+
+/** An RGB 8-bit image: the view a model's own preprocessing (resize, crop, normalise) starts from. */
+export interface RGBImage {
+  /** Interleaved RGB, length width*height*3. */
+  data: Uint8ClampedArray | Uint8Array;
+  width: number;
+  height: number;
+}

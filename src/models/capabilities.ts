@@ -3,16 +3,12 @@
  * never on a family name.
  */
 
+import type { RGBImage } from '../io/types.js';
+
+export type { RGBImage };
+
 /** How image-text similarities become scores: CLIP uses a softmax over labels, SigLIP a sigmoid per label. */
 export type ScoringRule = 'softmax' | 'sigmoid';
-
-/** An RGB 8-bit image ready for a model's own preprocessing (resize, crop, normalise). */
-export interface RGBImage {
-  /** Interleaved RGB, length width*height*3. */
-  data: Uint8ClampedArray | Uint8Array;
-  width: number;
-  height: number;
-}
 
 /** Facts about a loaded model that results and reports record. */
 export interface ModelInfo {

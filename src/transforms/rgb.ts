@@ -1,6 +1,6 @@
 /** Conversion of display values (0..1) to the 8-bit RGB images models take. */
 import { MedvlmError } from '../core/errors.js';
-import type { RGBImage } from '../models/capabilities.js';
+import type { RGBImage } from '../io/types.js';
 
 /**
  * Display values in [0, 1] to interleaved 8-bit RGB: `round(v * 255)` (Math.round, so halves go

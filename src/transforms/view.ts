@@ -1,6 +1,6 @@
 /** The one path from a decoded image to the 2D RGB image a model's own preprocessing receives. */
 import type { MedicalImage } from '../io/types.js';
-import type { RGBImage } from '../models/capabilities.js';
+import type { RGBImage } from '../io/types.js';
 import { toRGB8 } from './rgb.js';
 import { selectSlice, type SliceOptions } from './slice.js';
 import { applyWindow, invert, resolveWindow, type WindowSpec } from './window.js';
