@@ -4,7 +4,7 @@
  * embedding), never a half-written one; a later run completes it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Run `index add` and SIGKILL it after `ms` (or let it finish when ms is Infinity). */
+/** Run `index add` and SIGKILL it `ms` after ingestion begins (or let it finish when ms is Infinity). */
 function runAdd(ix: string, ms: number): Promise<{ killed: boolean; code: number | null }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'index', 'add', join(ROOT, 'test/.corpus/search/crash'), '--index', ix, '--model', CLIP, '--batch-size', '4'], {
@@ -41,8 +41,18 @@ function runAdd(ix: string, ms: number): Promise<{ killed: boolean; code: number
       stdio: 'ignore',
     });
     let killed = false;
-    const timer = Number.isFinite(ms) ? setTimeout(() => { killed = child.kill('SIGKILL'); }, ms) : undefined;
+    let timer: NodeJS.Timeout | undefined;
+    // The delay counts from the moment the index description exists (ingestion has begun), so that the
+    // kill lands inside `index add` however slow process start-up is on a loaded machine.
+    const poll = Number.isFinite(ms)
+      ? setInterval(() => {
+          if (!existsSync(join(ix, 'medvlm-index.json'))) return;
+          clearInterval(poll);
+          timer = setTimeout(() => { killed = child.kill('SIGKILL'); }, ms);
+        }, 10)
+      : undefined;
     child.on('exit', (code) => {
+      if (poll) clearInterval(poll);
       if (timer) clearTimeout(timer);
       done({ killed, code });
     });
@@ -77,9 +87,9 @@ describe('index add survives SIGKILL', () => {
     const counts: number[] = [];
     let killedMidway = 0;
     for (let i = 0; i < 5; i++) {
-      // a fresh index per kill: startup (tsx + model) takes ~2-3 s here, encoding and 75 commits of 300 images ~5 s
+      // a fresh index per kill: encoding and 75 commits of 300 images take ~5 s here
       const ix = join(work, `ix${i}`);
-      const r = await runAdd(ix, 2000 + Math.floor(rand() * 6000));
+      const r = await runAdd(ix, Math.floor(rand() * 4000));
       let n = 0;
       try {
         n = await checkConsistent(ix);
@@ -91,7 +101,7 @@ describe('index add survives SIGKILL', () => {
       if (r.killed && n > 0 && n < N) killedMidway++;
       if (i < 2) {
         // kill the resumed run too, then let a last run finish: never fewer entries than before
-        const again = await runAdd(ix, 1500 + Math.floor(rand() * 3000));
+        const again = await runAdd(ix, Math.floor(rand() * 2500));
         const m = await checkConsistent(ix);
         expect(m).toBeGreaterThanOrEqual(n);
         if (again.killed && m > 0 && m < N) killedMidway++;
