@@ -67,6 +67,7 @@ async function benchSize(n: number, nq: number): Promise<SizeRow> {
   let t = performance.now();
   await ix.optimize({ ann: false });
   ingestMs += performance.now() - t;
+  console.log(`  ${n}: ingested in ${(ingestMs / 1000).toFixed(0)} s`);
   const queries = clusteredVectors(nq, DIM, { clusters: 100, seed: 1, noiseSeed: 7 });
   for (const q of queries.slice(0, 3)) await ix.search(q, { k: 10, exact: true }); // warm the file cache
   const exactLat: number[] = [];
@@ -77,9 +78,11 @@ async function benchSize(n: number, nq: number): Promise<SizeRow> {
     exactLat.push(performance.now() - t);
     truth.push(new Set(hits.map((h) => h.path)));
   }
+  console.log(`  ${n}: exact p50 ${pct(exactLat, 50).toFixed(1)} ms, p99 ${pct(exactLat, 99).toFixed(1)} ms`);
   t = performance.now();
   await ix.optimize({ ann: true });
   const annBuildS = (performance.now() - t) / 1000;
+  console.log(`  ${n}: ANN index built in ${annBuildS.toFixed(0)} s`);
   const runAnn = async (opts: { ef?: number; refineFactor?: number }) => {
     const lat: number[] = [];
     let found = 0;
