@@ -1,9 +1,11 @@
 """Render the measured sections of models/medvlm-tiny/README.md from the JSON results.
 
-    /usr/bin/python3 training/card.py --wall-s <training wall seconds>
+    /usr/bin/python3 training/card.py [--wall-s <training wall seconds>]
 
 Replaces everything after the '<!-- measured -->' marker (or '@@BODY@@') with tables built from
-metrics-python.json, reference/onnx-parity.json, reference/parity.json and training/log.jsonl.
+metrics-python.json, reference/onnx-parity.json, reference/parity.json, training/log.jsonl,
+training/run.json (settings, reproduce command and wall time of the shipped run) and
+training/run1-log.jsonl (the first, shorter run, kept for comparison).
 """
 from __future__ import annotations
 
@@ -22,13 +24,23 @@ def f(x):
     return f"{x['value']:.3f} [{x['ci95'][0]:.3f}, {x['ci95'][1]:.3f}]"
 
 
-def render(wall_s: float, body_tmpl: str) -> str:
+def best_of(log: list[dict]) -> tuple[float, int, str]:
+    """(select_score, step, weights) of the best dev/val selection candidate in a training log."""
+    cands = [(r["select_score"], r["step"], "raw") for r in log]
+    cands += [(r["ema"]["select_score"], r["step"], "EMA") for r in log if "ema" in r]
+    return max(cands, key=lambda c: c[0])
+
+
+def render(wall_s: float | None, body_tmpl: str) -> str:
     md = data.MODEL_DIR
     mt = json.load(open(os.path.join(md, "metrics-python.json")))
     op = json.load(open(os.path.join(md, "reference", "onnx-parity.json")))
     pa = json.load(open(os.path.join(md, "reference", "parity.json")))
     cfg = json.load(open(os.path.join(md, "config.json")))
     log = [json.loads(line) for line in open(os.path.join(md, "training", "log.jsonl"))]
+    run = json.load(open(os.path.join(md, "training", "run.json")))
+    log1 = [json.loads(line) for line in open(os.path.join(md, "training", "run1-log.jsonl"))]
+    wall_s = wall_s or run["wall_s"]
     mp, pn, bu, vq = mt["medpix_test"], mt["pneumoniamnist_test"], mt["busi_test"], mt["vqarad_organ_zero_shot"]
     um, ms, bl = mp["unmasked"], mp["masked"], mp["baselines"]
 
@@ -75,7 +87,8 @@ def render(wall_s: float, body_tmpl: str) -> str:
     size_rows = "\n".join(f"| `onnx/{k}` | {v:,} |" for k, v in sizes.items())
     fp = op["parity_vs_pytorch"]
     tj = pa["transformersjs_vs_pytorch"]
-    best = max(log, key=lambda r: r["select_score"])
+    b_score, b_step, b_w = best_of(log)
+    r1_score, r1_step, _ = best_of(log1)
     vals = dict(
         table="\n".join(table),
         params=f"{op['parameters']:,}",
@@ -84,7 +97,20 @@ def render(wall_s: float, body_tmpl: str) -> str:
         total_mb=f"{op['total_onnx_bytes'] / 1e6:.1f}",
         wall_min=f"{wall_s / 60:.1f}",
         steps=log[-1]["step"],
-        best_step=best["step"],
+        pairs=f"{log[-1]['step'] * 128:,}",
+        eval_every=run["eval_every"],
+        s_step=f"{run['s_per_step']:.2f}",
+        ema_start=run["ema_start_step"],
+        reproduce=run["reproduce"],
+        best_step=b_step,
+        best_weights=b_w,
+        best_score=f"{b_score:.4f}",
+        run1_score=f"{r1_score:.4f}",
+        run1_step=r1_step,
+        run1_steps=log1[-1]["step"],
+        run1_min=f"{log1[-1]['wall_s'] / 60:.1f}",
+        pn_val_auroc=f"{mt['dev_at_selection']['val_pneu_auroc']:.3f}",
+        pn_test_auroc=f"{pn['auroc']['value']:.3f}",
         logit_scale=f"{cfg['medvlm']['logit_scale']:.2f}",
         fp32_cos=min(v["min_cosine"] for k in ("text_model.onnx", "vision_model.onnx", "model.onnx")
                      for n, v in fp[k].items() if "min_cosine" in v and n.endswith("embeds")),
@@ -108,7 +134,7 @@ def render(wall_s: float, body_tmpl: str) -> str:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--wall-s", type=float, required=True)
+    ap.add_argument("--wall-s", type=float, default=None, help="default: wall_s from training/run.json")
     args = ap.parse_args()
     path = os.path.join(data.MODEL_DIR, "README.md")
     head = open(path).read()

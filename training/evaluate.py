@@ -1,6 +1,6 @@
 """Held-out evaluation of medvlm-tiny (PyTorch reference) -> models/medvlm-tiny/metrics-python.json.
 
-    /usr/bin/python3 training/evaluate.py [--ckpt training/out/best.pt]
+    /usr/bin/python3 training/evaluate.py [--ckpt training/out/run2/best.pt]
 
 MedPix 2.0 test (strip masked and unmasked), PneumoniaMNIST official test, BUSI seeded test split,
 VQA-RAD organ zero-shot (measured only; never used for training or selection). 95% CIs are percentile
@@ -235,7 +235,8 @@ def main():
         return np.stack([cache[t] for t in texts])
 
     res = {
-        "model": "medvlm-tiny", "checkpoint_step": st["step"], "selected_on": "MedPix dev + PneumoniaMNIST val + "
+        "model": "medvlm-tiny", "checkpoint_step": st["step"], "checkpoint_weights": st.get("weights", "raw"),
+        "selected_on": "MedPix dev + PneumoniaMNIST val + "
         "BUSI val (mean of dev metrics, see training log)", "dev_at_selection": st.get("dev"),
         "engine": "PyTorch fp32 (reference)", "pixels": "transformers.js CLIPImageProcessor (training/preprocess.mjs)",
         "bootstrap": f"{B} resamples, percentile 95% CI, seed 0; MedPix resampled by case",

@@ -1,13 +1,19 @@
 """Train medvlm-tiny from scratch on one CPU thread.
 
-    /usr/bin/python3 training/train.py [--steps N] [--eval-every N] [--seed 0]
+    /usr/bin/python3 training/train.py [--steps N | --minutes M] [--eval-every N] [--seed 0] [--threads 1]
+        [--busi-balanced] [--ema 0.995 --ema-start 0.5] [--out training/out]
 
-Writes training/out/{log.jsonl, best.pt, last.pt, curves.png}. Checkpoint selection uses MedPix dev,
-PneumoniaMNIST val and BUSI val only.
+Writes <out>/{log.jsonl, best.pt, last.pt, curves.png, run.json}. Checkpoint selection uses MedPix dev,
+PneumoniaMNIST val and BUSI val only. With --ema the exponential moving average of the weights (and BatchNorm
+statistics) is evaluated next to the raw weights at every evaluation and is a selection candidate too.
+--minutes M times the first --calib-steps steps and then fixes --steps so that the cosine schedule ends within
+M minutes; the chosen value is printed and stored in run.json, and rerunning with that --steps (same seed)
+reproduces the run without the timing dependence.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -36,14 +42,16 @@ def build_tokenizer():
 class Sampler:
     """Draws mixed batches: MedPix (masked strip) captions/label sentences, BUSI and PneumoniaMNIST labels."""
 
-    def __init__(self, d, rng: random.Random, n_medpix=64, n_busi=32, n_pmnist=32):
+    def __init__(self, d, rng: random.Random, n_medpix=64, n_busi=32, n_pmnist=32, busi_balanced=False):
         self.rng = rng
+        self.busi_balanced = busi_balanced
         m = d["medpix"]
         self.med_idx = np.where(m["split"] == "train")[0].tolist()
         self.med = m
         b = d["busi"]
         self.busi_idx = np.where(b["split"] == "train")[0].tolist()
         self.busi = b
+        self.busi_by_label = {k: [i for i in self.busi_idx if b["label"][i] == k] for k in data.BUSI_LABELS}
         p = d["pmnist"]
         tr = np.where(p["split"] == "train")[0]
         self.pm_by_label = {k: tr[p["label"][tr] == k].tolist() for k in (0, 1)}
@@ -77,7 +85,10 @@ class Sampler:
             reqs.append(q)
             flip.append(False)
         for _ in range(self.n[1]):
-            i = r.choice(self.busi_idx)
+            if self.busi_balanced:  # label uniformly, then an image of that label
+                i = r.choice(self.busi_by_label[r.choice(data.BUSI_LABELS)])
+            else:
+                i = r.choice(self.busi_idx)
             a = {"busi": self.busi["label"][i], "mod": "US"}
             t, q = self._pick_text(a, None, i, 0, main_keys=("busi",))
             px.append(self.busi["px"][i])
@@ -179,6 +190,10 @@ def plot(log_path, png):
     for k in ("dev_ct_vs_mr", "dev_location_acc", "dev_location_f1", "dev_i2t_R@10", "val_pneu_auroc",
               "val_pneu_acc", "val_busi_f1", "select_score"):
         ax[1].plot(st, [r[k] for r in rows], label=k)
+    ema_rows = [r for r in rows if "ema" in r]
+    if ema_rows:
+        ax[1].plot([r["step"] for r in ema_rows], [r["ema"]["select_score"] for r in ema_rows], "k--",
+                   label="select_score (EMA weights)")
     ax[1].set_xlabel("step")
     ax[1].legend(fontsize=7)
     ax[1].set_ylim(0, 1)
@@ -186,19 +201,51 @@ def plot(log_path, png):
     fig.savefig(png, dpi=100)
 
 
+class WeightEMA:
+    """Exponential moving average of all parameters and floating-point buffers (BatchNorm statistics)."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.model = copy.deepcopy(model)
+        self.model.eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        for e, p in zip(self.model.state_dict().values(), model.state_dict().values()):
+            if e.dtype.is_floating_point:
+                e.mul_(self.decay).add_(p.detach(), alpha=1 - self.decay)
+            else:
+                e.copy_(p)
+
+    @torch.no_grad()
+    def reset(self, model: torch.nn.Module) -> None:
+        for e, p in zip(self.model.state_dict().values(), model.state_dict().values()):
+            e.copy_(p)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=700)
+    ap.add_argument("--minutes", type=float, default=0,
+                    help="if > 0: time the first --calib-steps steps, then set --steps to end within this budget")
+    ap.add_argument("--calib-steps", type=int, default=30)
+    ap.add_argument("--evals", type=int, default=12, help="with --minutes: number of evaluations (sets --eval-every)")
     ap.add_argument("--eval-every", type=int, default=70)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--wd", type=float, default=0.05)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--busi-balanced", action="store_true", help="draw BUSI training images label-balanced")
+    ap.add_argument("--ema", type=float, default=0.0, help="EMA decay of the weights (0: off)")
+    ap.add_argument("--ema-start", type=float, default=0.5, help="start the EMA at this fraction of the steps")
     ap.add_argument("--out", default=data.OUT)
     ap.add_argument("--time-only", type=int, default=0, help="time this many steps and exit")
     args = ap.parse_args()
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     rng = random.Random(args.seed)
@@ -223,7 +270,7 @@ def main():
         t = (step - args.warmup) / max(1, args.steps - args.warmup)
         return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
 
-    sampler = Sampler(d, rng)
+    sampler = Sampler(d, rng, busi_balanced=args.busi_balanced)
     mean, std = Z.norm_params()
     mean_t = torch.tensor(mean, dtype=torch.float32)[None, :, None, None]
     std_t = torch.tensor(std, dtype=torch.float32)[None, :, None, None]
@@ -231,10 +278,17 @@ def main():
     if not args.time_only:
         open(log_path, "w").close()
     best = -1.0
+    ema = WeightEMA(model, args.ema) if args.ema > 0 else None
+    ema_start = None
     t0 = time.time()
     losses = []
-    total = args.time_only or args.steps
-    for step in range(total):
+    calibrating = args.minutes > 0 and not args.time_only
+    total = args.time_only or (10**9 if calibrating else args.steps)
+    if calibrating:
+        assert args.calib_steps < args.warmup, "calibration must finish inside the warm-up"
+    step = 0
+    eval_total = 0.0
+    while step < total:
         model.train()
         for grp in opt.param_groups:
             grp["lr"] = lr_at(step)
@@ -252,28 +306,67 @@ def main():
         with torch.no_grad():
             model.logit_scale.clamp_(0, math.log(100))
         losses.append(float(loss))
-        if args.time_only and step in (9, total - 1):
-            print(f"step {step + 1}: {time.time() - t0:.1f}s, loss {np.mean(losses[-10:]):.3f}")
-        if args.time_only:
+        step += 1
+        if calibrating and step == args.calib_steps:
+            s_step = (time.time() - t0) / step
+            eval_s = 12.0 * (2 if ema else 1)  # measured: 3-9 s per dev evaluation under load, 2x with EMA
+            budget = args.minutes * 60 * 0.95 - args.evals * eval_s - 30  # 5% + 30 s safety
+            args.steps = int(budget / s_step) // 10 * 10
+            args.eval_every = max(10, args.steps // args.evals)
+            total = args.steps
+            calibrating = False
+            print(f"calibration: {s_step:.2f} s/step over {step} steps -> --steps {args.steps} "
+                  f"--eval-every {args.eval_every}", flush=True)
+        if ema and ema_start is None and step >= int(args.ema_start * total) and not calibrating:
+            ema_start = step
+            ema.reset(model)
+        elif ema and ema_start is not None:
+            ema.update(model)
+        if args.time_only and step in (10, total):
+            print(f"step {step}: {time.time() - t0:.1f}s, loss {np.mean(losses[-10:]):.3f}", flush=True)
+        if args.time_only or calibrating:
             continue
-        if (step + 1) % args.eval_every == 0 or step + 1 == total:
+        if step % args.eval_every == 0 or step == total:
             te = time.time()
-            ev = dev_eval(model, tok, d)
-            row = {"step": step + 1, "epoch_examples": (step + 1) * 128, "train_loss": float(np.mean(losses)),
-                   "lr": lr_at(step), "logit_scale": float(model.logit_scale.exp()),
-                   "wall_s": round(time.time() - t0, 1), "eval_s": round(time.time() - te, 1), **ev}
+            cands = [("raw", model)] + ([("ema", ema.model)] if ema_start is not None else [])
+            evs = {name: dev_eval(m, tok, d) for name, m in cands}
+            row = {"step": step, "epoch_examples": step * 128, "train_loss": float(np.mean(losses)),
+                   "lr": lr_at(step - 1), "logit_scale": float(model.logit_scale.exp()),
+                   "wall_s": round(time.time() - t0, 1), "eval_s": round(time.time() - te, 1), **evs["raw"]}
+            eval_total += time.time() - te
+            if "ema" in evs:
+                row["ema"] = evs["ema"]
             losses = []
             with open(log_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
-            print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}), flush=True)
-            state = {"model": model.state_dict(), "config": cfg.to_dict(), "step": step + 1, "dev": ev,
-                     "n_params": n_params}
-            torch.save(state, os.path.join(args.out, "last.pt"))
-            if ev["select_score"] > best:
-                best = ev["select_score"]
-                torch.save(state, os.path.join(args.out, "best.pt"))
+            short = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k != "ema"}
+            if "ema" in evs:
+                short["ema_select_score"] = round(evs["ema"]["select_score"], 4)
+            print(json.dumps(short), flush=True)
+            for name, m in cands:
+                ev = evs[name]
+                state = {"model": m.state_dict(), "config": cfg.to_dict(), "step": step, "dev": ev,
+                         "n_params": n_params, "weights": name}
+                if name == "raw":
+                    torch.save(state, os.path.join(args.out, "last.pt"))
+                if ev["select_score"] > best:
+                    best = ev["select_score"]
+                    torch.save(state, os.path.join(args.out, "best.pt"))
+                    print(f"  new best: {name} weights at step {step}, select_score {best:.4f}", flush=True)
     if not args.time_only:
-        print(f"done in {time.time() - t0:.0f}s; best select_score {best:.4f}")
+        wall = time.time() - t0
+        run = {**vars(args), "wall_s": round(wall, 1), "eval_s_total": round(eval_total, 1),
+               "s_per_step": round((wall - eval_total) / max(1, step), 3), "best_select_score": best,
+               "ema_start_step": ema_start,
+               "reproduce": "/usr/bin/python3 training/train.py " + " ".join(
+                   [f"--steps {args.steps}", f"--eval-every {args.eval_every}", f"--lr {args.lr}",
+                    f"--warmup {args.warmup}", f"--seed {args.seed}", f"--threads {args.threads}"]
+                   + (["--busi-balanced"] if args.busi_balanced else [])
+                   + ([f"--ema {args.ema}", f"--ema-start {args.ema_start}"] if args.ema else [])
+                   + [f"--out {os.path.relpath(args.out, data.ROOT)}"])}
+        with open(os.path.join(args.out, "run.json"), "w") as f:
+            json.dump(run, f, indent=1)
+        print(f"done in {wall:.0f}s; best select_score {best:.4f}")
         plot(log_path, os.path.join(args.out, "curves.png"))
 
 
