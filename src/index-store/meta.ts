@@ -56,7 +56,9 @@ export function assertSameModel(dir: string, meta: IndexMeta, model: IndexModel)
     'E_INDEX_MODEL_MISMATCH',
     `${dir}: index was built with model ${meta.model.id} (${meta.model.dtype}, ${meta.model.embedDim}-d); ` +
       `${model.id} (${model.dtype}, ${model.embedDim}-d) has different weights and its embeddings are not comparable: ` +
-      `use --model ${meta.model.id}${meta.model.dtype !== 'fp32' ? ` --dtype ${meta.model.dtype}` : ''} or another --index`,
+      (meta.model.id === model.id && meta.model.dtype === model.dtype
+        ? `the model files changed since the index was built: rebuild the index (a new --index folder) with the current model`
+        : `use --model ${meta.model.id}${meta.model.dtype !== 'fp32' ? ` --dtype ${meta.model.dtype}` : ''} or another --index`),
     { file: dir },
   );
 }
