@@ -1,17 +1,9 @@
 /** Seeded synthetic embeddings for index tests and the search benchmark. */
 import type { IndexEntry } from '../../src/index-store/store.js';
+import { mulberry32 } from '../../src/metrics/bootstrap.js';
 
-/** mulberry32: a small seeded PRNG (same algorithm as the metrics module's). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32), re-exported under the name these tests use. */
+export const prng = mulberry32;
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

@@ -11,6 +11,7 @@
  * SigLIP text: input_ids only (no mask, padded to max length), layers, final LN, last position ->
  *   projection (pooler_output). The joint models L2-normalise and compute s*cos (+ b).
  */
+import { mulberry32 } from '../../../src/metrics/bootstrap.js';
 import { DataType } from './proto.js';
 import type { ModelSpec, ValueInfoSpec } from './proto.js';
 import { GraphBuilder, type WeightStore } from './graph.js';
@@ -37,16 +38,6 @@ export interface TowerConfig {
   logitBias: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hashName(seed: number, name: string): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
