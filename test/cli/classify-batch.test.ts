@@ -121,6 +121,14 @@ describe('medvlm classify on a mixed folder', () => {
 });
 
 describe('medvlm bad options and models', () => {
+  it('inputs that name no file → one line each, exit 3, no model loaded and nothing on stdout', () => {
+    const r = medvlm(['classify', join(dir, 'missing.png'), join(dir, 'nothing-*.dcm'), '--labels', 'a,b', '--model', testModel('clip')]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`${join(dir, 'missing.png')}: no such file or folder [E_FILE_NOT_FOUND]`);
+    expect(r.stderr).toContain('pattern matched no image files');
+    expect(hasStackTrace(r.stderr)).toBe(false);
+  });
   it('empty labels → E_LABELS_EMPTY, exit 2', () => {
     const r = medvlm(['classify', good[0], '--labels', ' , ', '--model', testModel('clip')]);
     expect(r.code).toBe(2);

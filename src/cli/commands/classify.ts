@@ -10,6 +10,7 @@ import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out } from '../output.js';
 import { progressBar } from '../progress.js';
+import { reportNoInputs } from '../inputs.js';
 
 interface ClassifyCliOptions extends ModelCliOptions, ViewCliOptions {
   labels: string;
@@ -33,6 +34,7 @@ export function classifyCommand(): Command {
     const templates = loadTemplates(o.templates);
     const view = toViewOptions(o);
     const { files, problems } = await expandInputs(inputs);
+    if (files.length === 0) return reportNoInputs(problems);
     const encoder = await loadEncoderFromCli(o);
     const bar = progressBar('classify', files.length);
     let results: Array<ClassifyResult | FileError>;
@@ -60,7 +62,7 @@ export function classifyCommand(): Command {
       for (const r of failed) note(`medvlm: ${r.error.message} [${r.error.code}]`);
     }
     if (failed.length) {
-      note(`${failed.length} of ${all.length} inputs failed; the others were classified`);
+      note(failed.length === all.length ? `none of the ${all.length} inputs could be read` : `${failed.length} of ${all.length} inputs failed; the others were classified`);
       process.exitCode = EXIT.input;
     }
   });

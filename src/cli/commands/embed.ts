@@ -9,6 +9,7 @@ import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
 import { modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, writeOutput } from '../output.js';
 import { progressBar } from '../progress.js';
+import { reportNoInputs } from '../inputs.js';
 
 interface EmbedCliOptions extends ModelCliOptions, ViewCliOptions {
   text: string[];
@@ -30,6 +31,7 @@ export function embedCommand(): Command {
     if (o.out && !/\.(jsonl|npy)$/i.test(o.out)) throw new OptionError('E_BAD_OPTION', `--out ${o.out}: expected a name ending in .jsonl or .npy`);
     const view = toViewOptions(o);
     const { files, problems } = await expandInputs(inputs);
+    if (files.length === 0 && o.text.length === 0) return reportNoInputs(problems);
     const encoder = await loadEncoderFromCli(o);
     const bar = progressBar('embed', files.length);
     let result: Awaited<ReturnType<typeof embedInputs>>;
