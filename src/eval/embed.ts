@@ -1,15 +1,15 @@
 /**
  * Image embeddings of evaluation items, through the embedding cache: an image is read and hashed;
  * only images whose hash is not cached are decoded and encoded. In-memory 8-bit arrays (MedMNIST)
- * become RGB by `toRGB8` (grey replicated); files go through `decodeImage` → `toModelView`.
+ * become RGB by `toRGB8` (grey replicated); files go through `bytesToView` (decode → `toModelView`).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { errorToJSON, inputError, type ErrorCode } from '../core/errors.js';
-import { decodeImage } from '../io/read.js';
+import { errorToJSON, type ErrorCode } from '../core/errors.js';
+import { readFileBytes } from '../io/read.js';
 import type { DualEncoder, RGBImage } from '../models/capabilities.js';
+import { bytesToView } from '../tasks/encode-files.js';
 import { meanNormalised } from '../tasks/zero-shot.js';
-import { toModelView, toRGB8, type ViewOptions } from '../transforms/index.js';
+import { toRGB8, type ViewOptions } from '../transforms/index.js';
 import type { EmbeddingCache } from './cache.js';
 import type { EvalItem, ImageRef } from './datasets/types.js';
 
@@ -65,15 +65,6 @@ function pixelsHash(ref: Extract<ImageRef, { kind: 'pixels' }>): string {
   return createHash('sha256').update(`pixels:${ref.width}x${ref.height}x${ref.channels}:`).update(ref.data).digest('hex');
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw inputError('E_FILE_NOT_FOUND', path, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`, e);
-  }
-}
-
 /** What one image needs: its content hash, and (when not cached) the RGB view. */
 interface Prepared {
   slot: number;
@@ -103,9 +94,9 @@ export async function embedItems(encoder: DualEncoder, items: EvalItem[], opts: 
         const hash = pixelsHash(ref);
         return { slot, hash, ...(opts.cache?.get(hash) ? {} : { rgb: pixelsToRGB(ref) }) };
       }
-      const bytes = await readBytes(ref.path);
+      const bytes = await readFileBytes(ref.path);
       const hash = createHash('sha256').update(bytes).digest('hex');
-      const rgb = opts.cache?.get(hash) ? undefined : toModelView(await decodeImage(bytes, ref.path), opts.view ?? {});
+      const rgb = opts.cache?.get(hash) ? undefined : (await bytesToView(bytes, ref.path, opts.view)).rgb;
       return { slot, hash, ...(rgb ? { rgb } : {}) };
     } catch (e) {
       return { error: errorToJSON(e, imageName(ref)) };

@@ -19,7 +19,7 @@ const NIFTI_EXT = /\.nii(\.gz)?$/i;
  * @throws InputError with a stable code that names the file.
  */
 export async function readImage(path: string): Promise<MedicalImage> {
-  const bytes = await readBytes(path);
+  const bytes = await readFileBytes(path);
   return decodeImage(bytes, path);
 }
 
@@ -39,7 +39,11 @@ export async function decodeImage(bytes: Uint8Array, source: string): Promise<Me
   throw inputError('E_FORMAT_UNKNOWN', source, 'unrecognised file format (expected DICOM, NIfTI, PNG, JPEG, TIFF or WebP)');
 }
 
-async function readBytes(path: string): Promise<Uint8Array> {
+/**
+ * A file's bytes, with medvlm's errors for a missing, unreadable, empty file or a folder. Callers that
+ * also hash the file use these bytes for both, so the hash always describes what was decoded.
+ */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
   try {
     const s = await stat(path);
     if (s.isDirectory()) throw inputError('E_FORMAT_UNKNOWN', path, 'is a folder, not an image file');

@@ -1,5 +1,5 @@
 import { errorToJSON, type ErrorCode } from '../core/errors.js';
-import { readImage } from '../io/read.js';
+import { decodeImage, readFileBytes } from '../io/read.js';
 import type { MedicalImage } from '../io/types.js';
 import type { DualEncoder, RGBImage } from '../models/capabilities.js';
 import { toModelView, type ViewOptions } from '../transforms/index.js';
@@ -30,7 +30,12 @@ export interface EncodeFilesOptions {
 
 /** Read a file and make the RGB view a model sees. Exported for tasks that need the view itself. */
 export async function fileToView(file: string, view: ViewOptions = {}): Promise<{ image: MedicalImage; rgb: RGBImage }> {
-  const image = await readImage(file);
+  return bytesToView(await readFileBytes(file), file, view);
+}
+
+/** Decode bytes already read (`source` names them in errors) and make the RGB view a model sees. */
+export async function bytesToView(bytes: Uint8Array, source: string, view: ViewOptions = {}): Promise<{ image: MedicalImage; rgb: RGBImage }> {
+  const image = await decodeImage(bytes, source);
   return { image, rgb: toModelView(image, view) };
 }
 

@@ -2,6 +2,7 @@
  * Similar-case search: fill an index with images (and the texts that describe them), and query it
  * by text (text→image), by image (image→image) or for the texts nearest an image (image→text).
  */
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { errorToJSON, inputError } from '../core/errors.js';
 import { matchesWhere, type WhereFilter } from '../index-store/where.js';
@@ -10,7 +11,8 @@ import type { CaseIndex, DicomIds, IndexEntry, IndexHit, IndexSearchOptions } fr
 import type { DualEncoder, RGBImage } from '../models/capabilities.js';
 import { sha256File } from '../runtime/hashing.js';
 import type { ViewOptions } from '../transforms/index.js';
-import { fileToView, type FileError, type ProgressFn } from './encode-files.js';
+import { readFileBytes } from '../io/read.js';
+import { bytesToView, fileToView, type FileError, type ProgressFn } from './encode-files.js';
 
 /** Options of `addToIndex`. */
 export interface AddToIndexOptions {
@@ -114,7 +116,10 @@ export async function addToIndex(encoder: DualEncoder, index: CaseIndex, files: 
     const ready: Array<{ c: (typeof batch)[number]; rgb: RGBImage; modality?: string; dicom: DicomIds }> = [];
     for (const c of batch) {
       try {
-        const { image, rgb } = await fileToView(c.path, opts.view);
+        // one read: the stored hash is of the very bytes that were decoded, even if the file changed since pass 1
+        const bytes = await readFileBytes(c.path);
+        c.hash = createHash('sha256').update(bytes).digest('hex');
+        const { image, rgb } = await bytesToView(bytes, c.path, opts.view);
         ready.push({ c, rgb, ...(image.modality ? { modality: image.modality } : {}), dicom: dicomIds(image.phi) });
       } catch (e) {
         result.errors.push({ file: c.path, error: errorToJSON(e, c.path) });
