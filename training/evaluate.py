@@ -1,6 +1,6 @@
 """Held-out evaluation of medvlm-tiny (PyTorch reference) -> models/medvlm-tiny/metrics-python.json.
 
-    /usr/bin/python3 training/evaluate.py [--ckpt training/out/run2/best.pt]
+    /usr/bin/python3 training/evaluate.py [--ckpt training/out/run3/best.pt]
 
 MedPix 2.0 test (strip masked and unmasked), PneumoniaMNIST official test, BUSI seeded test split,
 VQA-RAD organ zero-shot (measured only; never used for training or selection). 95% CIs are percentile
