@@ -5,7 +5,8 @@
 Replaces everything after the '<!-- measured -->' marker (or '@@BODY@@') with tables built from
 metrics-python.json, reference/onnx-parity.json, reference/parity.json, training/log.jsonl,
 training/run.json (settings, reproduce command and wall time of the shipped run) and
-training/run{1,2}-log.jsonl (the earlier, shorter runs, kept for comparison).
+training/run{1,2}-log.jsonl (the earlier, shorter runs, kept for comparison) and
+training/run2-metrics-python.json (the previous release's test metrics).
 """
 from __future__ import annotations
 
@@ -37,9 +38,29 @@ PRIOR_RUNS = [
     ("2 (second release)", "run2-log.jsonl", "1 thread, 2 cores shared with other work", "label-balanced",
      "0.995 from step 470"),
 ]
+SHIPPED_MACHINE = "otherwise idle"  # how loaded the machine was during the shipped run
+PREVIOUS_METRICS = "run2-metrics-python.json"  # metrics-python.json of the previous release
 
 
-def runs_table(md: str, log: list[dict], run: dict) -> str:
+def versus_previous(md: str, mt: dict) -> str:
+    """'a → b' test-metric changes from the previous release's metrics-python.json to the shipped one."""
+    old = json.load(open(os.path.join(md, "training", PREVIOUS_METRICS)))
+    keys = [("CT vs MR", "medpix_test", "unmasked", "ct_vs_mr_acc"),
+            ("location accuracy", "medpix_test", "unmasked", "location_acc"),
+            ("macro-F1", "medpix_test", "unmasked", "location_macro_f1"),
+            ("image→caption R@10", "medpix_test", "unmasked", "i2t_R@10"),
+            ("pneumonia AUROC", "pneumoniamnist_test", "auroc"),
+            ("BUSI macro-F1", "busi_test", "macro_f1")]
+
+    def get(m, path):
+        for k in path:
+            m = m[k]
+        return m["value"]
+
+    return ", ".join(f"{name} {get(old, path):.3f} → {get(mt, path):.3f}" for name, *path in keys)
+
+
+def runs_table(md: str, log: list[dict], run: dict, best: tuple[float, int, str]) -> str:
     """Markdown table of the earlier runs and the shipped one, from their logs."""
     rows = ["| run | steps | wall time | threads / machine | BUSI sampling | EMA | best dev/val select_score |",
             "|---|---|---|---|---|---|---|"]
@@ -48,10 +69,10 @@ def runs_table(md: str, log: list[dict], run: dict) -> str:
         sc, st, w = best_of(lg)
         rows.append(f"| {label} | {lg[-1]['step']} | {lg[-1]['wall_s'] / 60:.1f} min | {machine} | {busi} | {ema} | "
                     f"{sc:.4f} ({w}, step {st}) |")
-    sc, st, w = best_of(log)
+    sc, st, w = best
     ema = f"{run['ema']} from step {run['ema_start_step']}" if run["ema"] else "no"
     rows.append(f"| {len(PRIOR_RUNS) + 1} (**shipped**) | {log[-1]['step']} | {run['wall_s'] / 60:.1f} min, "
-                f"{run['s_per_step']:.2f} s/step | {run['threads']} threads, otherwise idle | "
+                f"{run['s_per_step']:.2f} s/step | {run['threads']} threads, {SHIPPED_MACHINE} | "
                 f"{'label-balanced' if run['busi_balanced'] else 'as drawn'} | {ema} | {sc:.4f} ({w}, step {st}) |")
     return "\n".join(rows)
 
@@ -128,7 +149,8 @@ def render(wall_s: float | None, body_tmpl: str) -> str:
         best_step=b_step,
         best_weights=b_w,
         best_score=f"{b_score:.4f}",
-        runs_table=runs_table(md, log, run),
+        runs_table=runs_table(md, log, run, (b_score, b_step, b_w)),
+        versus_previous=versus_previous(md, mt),
         threads=run["threads"],
         ema_decay=run["ema"],
         out_dir=run["out"],
