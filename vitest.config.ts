@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/setup-node.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });

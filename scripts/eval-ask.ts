@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { closedAccuracy, normalizeAnswer } from '../src/metrics/index.js';
 import { loadDualEncoder } from '../src/models/registry.js';
 import { askEmbedding, questionStatements } from '../src/tasks/ask.js';
-import { encodeFiles, isFileError } from '../src/tasks/encode-files.js';
+import { encodeImageInputs, isFileError } from '../src/tasks/batch.js';
 import { markdownTable, replaceDocBlock } from './docs-block.js';
 
 const { values: args } = parseArgs({ options: { model: { type: 'string', default: 'medvlm-tiny' }, data: { type: 'string', default: '../shared/data/vqa_rad' }, out: { type: 'string', default: 'docs' } } });
@@ -33,7 +33,7 @@ const test = closed.filter((q) => q.split === 'test');
 const encoder = await loadDualEncoder(args.model!, { threads: 2 });
 const images = [...new Set(test.map((q) => join(args.data!, q.image)))];
 const vecs = new Map<string, Float32Array>();
-for (const r of await encodeFiles(encoder, images, { batchSize: 32 })) if (!isFileError(r)) vecs.set(r.file, r.embedding);
+for (const r of await encodeImageInputs(encoder, images, { batchSize: 32 })) if (!isFileError(r)) vecs.set(r.file, r.embedding);
 
 interface Item { q: Qa; kind: string; predicted: string; answerable: boolean }
 const items: Item[] = [];

@@ -18,7 +18,7 @@ import { parseWhere } from '../src/index-store/where.js';
 import { mulberry32, textMetrics, type TextMetrics } from '../src/metrics/index.js';
 import { loadDualEncoder } from '../src/models/registry.js';
 import { draftFromEmbedding } from '../src/tasks/draft-report.js';
-import { encodeFiles, isFileError } from '../src/tasks/encode-files.js';
+import { encodeImageInputs, isFileError } from '../src/tasks/batch.js';
 import { addToIndex } from '../src/tasks/search.js';
 import { markdownTable, replaceDocBlock } from './docs-block.js';
 
@@ -48,7 +48,7 @@ console.log(`train index ${indexDir}: ${await index.count()} images (${added.add
 
 async function embedSplit(split: string): Promise<Array<{ rec: ManifestRecord; vec: Float32Array }>> {
   const recs = records.filter((r) => r.metadata.split === split && report(r.texts).length > 0);
-  const enc = await encodeFiles(encoder, recs.map((r) => r.path), { batchSize: 32 });
+  const enc = await encodeImageInputs(encoder, recs.map((r) => r.path), { batchSize: 32 });
   return enc.flatMap((e, i) => (isFileError(e) ? [] : [{ rec: recs[i], vec: e.embedding }]));
 }
 

@@ -1,46 +1,61 @@
 /**
- * medvlm's library API: the same functions the `medvlm` command uses.
+ * medvlm's library API (Node): `pipeline()` for every task, the same functions the `medvlm` command
+ * and the server use, and their result types and JSON Schemas.
  *
  * ```ts
- * import { loadDualEncoder, classifyFiles } from 'medvlm';
- * const model = await loadDualEncoder('medvlm-tiny');
- * const results = await classifyFiles(model, ['scan.dcm'], { labels: 'CT,MRI,X-ray' });
+ * import { pipeline } from 'medvlm';
+ * const classify = await pipeline('zero-shot-image-classification');        // the bundled medvlm-tiny
+ * const labels = await classify(bytesOfADicomFile, ['chest', 'head', 'abdomen']);  // [{label, score}], best first
  * ```
- * Every model output is for research use only, not a diagnosis.
+ * Subpath entries: `medvlm/io`, `medvlm/transforms`, `medvlm/metrics`, `medvlm/eval`, `medvlm/index`
+ * (the case index) and `medvlm/browser` (no Node built-ins). Every model output is for research use
+ * only, not a diagnosis.
  */
+import './io/platform-node.js';
+
 export * from './core/errors.js';
 export { LIMITS } from './core/limits.js';
+export { dot, normalise, meanNormalised } from './core/vectors.js';
 export type { ImageFormat, MedicalImage, Window } from './io/types.js';
+export type { ImageInput } from './io/image-input.js';
 export { readImage, decodeImage } from './io/read.js';
-export { expandInputs } from './io/inputs.js';
-export { encodeNpyFloat32 } from './io/npy.js';
+export type { ViewOptions, WindowSpec } from './transforms/index.js';
 export {
-  selectSlice,
-  parseWindowOption,
-  resolveWindow,
-  applyWindow,
-  toRGB8,
-  toModelView,
-  WINDOW_PRESETS,
-  type WindowSpec,
-  type ViewOptions,
-} from './transforms/index.js';
+  pipeline,
+  PIPELINE_TASKS,
+  type PipelineTask,
+  type PipelineOptions,
+  type PipelineOf,
+  type SimilarCaseSearchPipeline,
+  type SearchOutput,
+  type SearchCallOptions,
+  type DraftReportPipeline,
+  type DraftOutput,
+  type DraftCallOptions,
+} from './tasks/pipeline.js';
+export type {
+  ZeroShotImageClassificationPipeline,
+  ImageFeatureExtractionPipeline,
+  TextFeatureExtractionPipeline,
+  VisualQuestionAnsweringPipeline,
+  InspectPipeline,
+  ImageEmbeddingRow,
+  TextEmbeddingRow,
+  AskOutput,
+  ClassifyCallOptions,
+  ImageCallOptions,
+} from './tasks/pipelines.js';
+export { RESULT_SCHEMAS, type ResultSchemaName } from './tasks/schemas.js';
 export type { DualEncoder, RGBImage, ModelInfo, ScoringRule, StageTimes } from './models/capabilities.js';
-export { loadDualEncoder, supportedModelTypes, type LoadDualEncoderOptions } from './models/registry.js';
+export type { DualEncoderFamily, DefaultLogits } from './models/family.js';
+export { loadDualEncoder, registerDualEncoderFamily, supportedModelTypes, type LoadDualEncoderOptions } from './models/registry.js';
 export { listModels, HUB_CATALOG, type ModelListing } from './models/catalog.js';
 export { DEFAULT_MODEL, RESEARCH_NOTICE } from './models/defaults.js';
-export { describeImage, inspectFile, type InspectResult } from './tasks/inspect.js';
-export { encodeFiles, fileToView, type FileError, type FileEmbedding, type ProgressFn } from './tasks/encode-files.js';
-export { embedInputs, type EmbeddingRow } from './tasks/embed.js';
-export {
-  classifyFiles,
-  parseLabels,
-  labelEmbeddings,
-  scoreLabels,
-  rankLabels,
-  type ClassifyResult,
-  type ClassifyOptions,
-  type LabelScore,
-} from './tasks/zero-shot.js';
-export { loadTemplates, builtinTemplateNames, DEFAULT_TEMPLATES, type TemplateSet } from './tasks/templates.js';
-export * from './metrics/index.js';
+export type { InspectResult } from './tasks/inspect.js';
+export { encodeImageInputs, isFileError, type FileError, type EncodedImage, type ProgressFn, type BatchOptions } from './tasks/batch.js';
+export { parseLabels, scoreLabels, rankLabels, type ClassifyResult, type LabelScore } from './tasks/zero-shot.js';
+export type { AskResult, AnswerCandidate } from './tasks/ask.js';
+export type { DraftReport, DraftSentence, DroppedSentence } from './tasks/draft-report.js';
+export type { SearchResult } from './tasks/search.js';
+export { DEFAULT_TEMPLATES, fillTemplate, type TemplateSet } from './tasks/templates.js';
+export { loadTemplates, builtinTemplateNames, resolveTemplates } from './tasks/templates-files.js';

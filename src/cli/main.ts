@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { isMedvlmError } from '../core/errors.js';
 import { packageVersion } from '../core/paths.js';
 import { classifyCommand } from './commands/classify.js';
 import { demoCommand } from './commands/demo.js';
@@ -14,22 +13,10 @@ import { askCommand } from './commands/ask.js';
 import { evalCommand } from './commands/eval.js';
 import { reportCommand } from './commands/report.js';
 import { datasetsCommand } from './commands/datasets.js';
-import { EXIT, exitCodeFor } from './exit-codes.js';
-import { note } from './output.js';
+import { reportError } from './errors.js';
+import { EXIT } from './exit-codes.js';
 
 const debug = process.argv.includes('--debug');
-
-/** Print one clear line for an error (the stack only with --debug) and set the exit code. */
-function report(e: unknown): void {
-  if (isMedvlmError(e)) {
-    note(`medvlm: ${e.message} [${e.code}]`);
-    process.exitCode = exitCodeFor(e.code);
-  } else {
-    note(`medvlm: unexpected error: ${e instanceof Error ? e.message : String(e)} (run again with --debug for details)`);
-    process.exitCode = EXIT.internal;
-  }
-  if (debug && e instanceof Error && e.stack) note(e.stack);
-}
 
 /** Commander's own messages (unknown option, missing argument) in medvlm's one-line style. */
 function commanderError(s: string, write: (s: string) => void): void {
@@ -61,6 +48,6 @@ try {
     // help and version exit 0; anything else commander rejects is a usage error
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else {
-    report(e);
+    reportError(e, debug);
   }
 }

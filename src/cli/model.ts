@@ -1,5 +1,4 @@
-import type { DualEncoder } from '../models/capabilities.js';
-import { loadDualEncoder } from '../models/registry.js';
+import type { PipelineOptions } from '../tasks/pipeline.js';
 import { downloadProgress } from './progress.js';
 
 /** Model options as commander parses them. */
@@ -11,12 +10,12 @@ export interface ModelCliOptions {
   batchSize: number;
 }
 
-/** Load the dual encoder the user asked for, with a download progress line for hub models. */
-export function loadEncoderFromCli(o: ModelCliOptions): Promise<DualEncoder> {
-  return loadDualEncoder(o.model, {
-    dtype: o.dtype,
+/** Pipeline options from the command's model options, with a download progress line for hub models. */
+export function pipelineOptions(o: Partial<ModelCliOptions>): PipelineOptions {
+  return {
+    ...(o.dtype ? { dtype: o.dtype } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     offline: Boolean(o.offline) || process.env.MEDVLM_OFFLINE === '1',
     onProgress: downloadProgress(),
-  });
+  };
 }

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { ProgressFn } from '../tasks/encode-files.js';
+import type { ProgressFn } from '../tasks/batch.js';
 
 /**
  * A progress bar with ETA on stderr for runs of more than a few files, only when stderr is a terminal

@@ -7,6 +7,7 @@
 export type ErrorCode =
   // input files
   | 'E_FILE_NOT_FOUND'
+  | 'E_FILE_UNREADABLE'
   | 'E_FILE_EMPTY'
   | 'E_FORMAT_UNKNOWN'
   | 'E_DICOM_INVALID'
@@ -58,8 +59,24 @@ export class MedvlmError extends Error {
 /** A file the user gave cannot be read as what it claims to be. */
 export class InputError extends MedvlmError {}
 
-/** A command-line or API option is wrong (unknown name, bad value, empty labels). */
-export class OptionError extends MedvlmError {}
+/**
+ * An option of a library call is wrong (unknown name, bad value, empty labels). `option` names it in
+ * library terms (`labels`, `window`, `dataRoot`); each surface maps it to its own spelling (`--labels`
+ * on the command line, a field or query parameter on the server).
+ */
+export class OptionError extends MedvlmError {
+  readonly option?: string;
+
+  constructor(code: ErrorCode, message: string, options?: { file?: string; cause?: unknown; option?: string }) {
+    super(code, message, options);
+    this.option = options?.option;
+  }
+}
+
+/** An OptionError whose message starts with the option's library name: `labels: no labels given`. */
+export function optionError(option: string, what: string, code: ErrorCode = 'E_BAD_OPTION', file?: string): OptionError {
+  return new OptionError(code, `${option}: ${what}`, { option, ...(file ? { file } : {}) });
+}
 
 /** A model cannot be found, downloaded or loaded. */
 export class ModelLoadError extends MedvlmError {}

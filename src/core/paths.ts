@@ -1,3 +1,4 @@
+import { MedvlmError } from './errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ export function packageRoot(): string {
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`${fileURLToPath(import.meta.url)}: cannot find medvlm's package.json above this file`);
+    if (parent === dir) throw new MedvlmError('E_INTERNAL', `${fileURLToPath(import.meta.url)}: cannot find medvlm's package.json above this file`);
     dir = parent;
   }
 }

@@ -1,14 +1,13 @@
 /**
  * Image embeddings of evaluation items, through the embedding cache: an image is read and hashed;
  * only images whose hash is not cached are decoded and encoded. In-memory 8-bit arrays (MedMNIST)
- * become RGB by `toRGB8` (grey replicated); files go through `bytesToView` (decode → `toModelView`).
+ * become RGB by `toRGB8` (grey replicated); files go through the library's batch path (decode → `toModelView`).
  */
 import { createHash } from 'node:crypto';
-import { errorToJSON, type ErrorCode } from '../core/errors.js';
-import { readFileBytes } from '../io/read.js';
+import type { ErrorCode } from '../core/errors.js';
+import { meanNormalised } from '../core/vectors.js';
 import type { DualEncoder, RGBImage } from '../models/capabilities.js';
-import { bytesToView } from '../tasks/encode-files.js';
-import { meanNormalised } from '../tasks/zero-shot.js';
+import { encodePrepared, isFileError, prepareInput, type PreparedImage } from '../tasks/batch.js';
 import { toRGB8, type ViewOptions } from '../transforms/index.js';
 import type { EmbeddingCache } from './cache.js';
 import type { EvalItem, ImageRef } from './datasets/types.js';
@@ -65,88 +64,65 @@ function pixelsHash(ref: Extract<ImageRef, { kind: 'pixels' }>): string {
   return createHash('sha256').update(`pixels:${ref.width}x${ref.height}x${ref.channels}:`).update(ref.data).digest('hex');
 }
 
-/** What one image needs: its content hash, and (when not cached) the RGB view. */
-interface Prepared {
-  slot: number;
-  hash: string;
-  rgb?: RGBImage;
-}
-
 /**
  * Embed items (each the normalised mean of its images' embeddings), using and filling `cache`.
- * Unreadable images make their item a failure; the others go on.
+ * Unreadable images make their item a failure; the others go on. Files take the library's one batch
+ * path (read → hash → decode → view → encode); in-memory pixel arrays are hashed and viewed here.
  */
 export async function embedItems(encoder: DualEncoder, items: EvalItem[], opts: EmbedItemsOptions = {}): Promise<EmbeddedItems> {
   const t0 = performance.now();
   const refs = items.flatMap((item, i) => item.images.map((ref) => ({ item: i, ref })));
-  const perImage: Array<Float32Array | undefined> = new Array(refs.length);
-  const failed = new Map<number, ItemFailure>();
-  const batchSize = Math.max(1, opts.batchSize ?? 16);
-  const flushEvery = opts.flushEvery ?? 256;
   const stats: EmbedStats = { images: refs.length, encoded: 0, fromCache: 0, encodeMs: 0, totalMs: 0 };
-  let done = 0;
+  const flushEvery = opts.flushEvery ?? 256;
   let sinceFlush = 0;
-  const progress = (slot: number) => opts.onProgress?.(++done, refs.length, imageName(refs[slot].ref));
-  const prepare = async (slot: number): Promise<Prepared | { error: { code: ErrorCode; message: string } }> => {
-    const ref = refs[slot].ref;
-    try {
-      if (ref.kind === 'pixels') {
-        const hash = pixelsHash(ref);
-        return { slot, hash, ...(opts.cache?.get(hash) ? {} : { rgb: pixelsToRGB(ref) }) };
-      }
-      const bytes = await readFileBytes(ref.path);
-      const hash = createHash('sha256').update(bytes).digest('hex');
-      const rgb = opts.cache?.get(hash) ? undefined : (await bytesToView(bytes, ref.path, opts.view)).rgb;
-      return { slot, hash, ...(rgb ? { rgb } : {}) };
-    } catch (e) {
-      return { error: errorToJSON(e, imageName(ref)) };
-    }
-  };
-
-  for (let start = 0; start < refs.length; start += batchSize) {
-    // read, hash and decode the batch concurrently (decoding runs on libvips' threads), keeping order
-    const slots = Array.from({ length: Math.min(refs.length, start + batchSize) - start }, (_, i) => start + i);
-    const attempts = await Promise.all(slots.map((slot) => prepare(slot)));
-    const prepared: Prepared[] = [];
-    attempts.forEach((a, i) => {
-      const slot = slots[i];
-      const item = refs[slot].item;
-      if ('error' in a) {
-        if (!failed.has(item)) failed.set(item, { id: items[item].id, ...a.error });
-        progress(slot);
-      } else if (failed.has(item)) progress(slot);
-      else prepared.push(a);
-    });
-    const toEncode = prepared.filter((p) => p.rgb);
-    if (toEncode.length) {
+  const cached = opts.cache ? (hash: string) => opts.cache!.get(hash) : undefined;
+  const timed: Pick<DualEncoder, 'encodeImages'> = {
+    encodeImages: async (images) => {
       const e0 = performance.now();
-      const embs = await encoder.encodeImages(toEncode.map((p) => p.rgb!));
+      const out = await encoder.encodeImages(images);
       stats.encodeMs += performance.now() - e0;
-      toEncode.forEach((p, k) => opts.cache?.put(p.hash, embs[k]));
-      toEncode.forEach((p, k) => (perImage[p.slot] = embs[k]));
-      stats.encoded += toEncode.length;
-      sinceFlush += toEncode.length;
-    }
-    for (const p of prepared) {
-      if (!p.rgb) {
-        perImage[p.slot] = opts.cache!.get(p.hash);
-        stats.fromCache++;
+      return out;
+    },
+  };
+  const prepare = async (slot: number): Promise<PreparedImage> => {
+    const ref = refs[slot].ref;
+    if (ref.kind === 'file') return prepareInput(ref.path, slot, { ...(opts.view ? { view: opts.view } : {}), hash: true, ...(cached ? { cached } : {}) });
+    const hash = pixelsHash(ref);
+    const known = cached?.(hash);
+    return known ? { file: ref.name, hash, embedding: known } : { file: ref.name, hash, rgb: pixelsToRGB(ref) };
+  };
+  const results = await encodePrepared(timed, refs.length, prepare, (slot) => imageName(refs[slot].ref), {
+    batchSize: opts.batchSize ?? 16,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    onBatch: async (batch) => {
+      for (const { result } of batch) {
+        if (isFileError(result)) continue;
+        if (result.fromCache) stats.fromCache++;
+        else {
+          stats.encoded++;
+          sinceFlush++;
+          opts.cache?.put(result.hash!, result.embedding);
+        }
       }
-      progress(p.slot);
-    }
-    if (opts.cache && sinceFlush >= flushEvery) {
-      await opts.cache.flush();
-      sinceFlush = 0;
-    }
-  }
+      if (opts.cache && sinceFlush >= flushEvery) {
+        await opts.cache.flush();
+        sinceFlush = 0;
+      }
+    },
+  });
   await opts.cache?.flush();
 
-  const embeddings: Array<Float32Array | null> = items.map(() => null);
-  const byItem = new Map<number, Float32Array[]>();
-  refs.forEach((r, slot) => {
-    const e = perImage[slot];
-    if (e && !failed.has(r.item)) byItem.set(r.item, [...(byItem.get(r.item) ?? []), e]);
+  const failed = new Map<number, ItemFailure>();
+  results.forEach((r, slot) => {
+    const item = refs[slot].item;
+    if (isFileError(r) && !failed.has(item)) failed.set(item, { id: items[item].id, code: r.error.code, message: r.error.message });
   });
+  const byItem = new Map<number, Float32Array[]>();
+  results.forEach((r, slot) => {
+    const item = refs[slot].item;
+    if (!isFileError(r) && !failed.has(item)) byItem.set(item, [...(byItem.get(item) ?? []), r.embedding]);
+  });
+  const embeddings: Array<Float32Array | null> = items.map(() => null);
   for (const [i, embs] of byItem) embeddings[i] = embs.length === 1 ? embs[0] : meanNormalised(embs);
   stats.totalMs = performance.now() - t0;
   return { embeddings, failures: [...failed.values()], stats };

@@ -270,7 +270,7 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalSummary> {
   for (const id of opts.datasets) {
     const spec = findDatasetSpec(id);
     if (!datasetPresent(spec, dataRoot)) {
-      const message = `data set ${spec.id}: ${join(dataRoot, spec.source.path)} not found; skipped (set --data-root or MEDVLM_DATA)`;
+      const message = `data set ${spec.id}: ${join(dataRoot, spec.source.path)} not found; skipped (set the dataRoot option or MEDVLM_DATA)`;
       summary.missingDatasets.push({ dataset: spec.id, message });
       emit({ type: 'dataset-missing', dataset: spec.id, message });
     } else specs.push(spec);

@@ -1,18 +1,20 @@
 /**
- * gzip helpers for readers of compressed files (`.nii.gz`). Node's zlib does the work; this module
- * turns its failures into typed errors that name the file, and refuses output beyond a size limit so
- * that a small "gzip bomb" cannot exhaust memory.
+ * gzip helpers for readers of compressed files (`.nii.gz`). The platform's inflater does the work
+ * (node:zlib in Node, fflate in the browser); this module turns its failures into typed errors that
+ * name the file, and refuses output beyond a size limit so that a small "gzip bomb" cannot exhaust memory.
  */
-import { constants as bufferConstants } from 'node:buffer';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { inputError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
+import { ioPlatform, OutputLimitError } from './platform.js';
+
+/** The largest typed array a JavaScript engine allocates (2^32 - 1 bytes in V8 on 64-bit, less elsewhere). */
+const MAX_ARRAY_BYTES = 2 ** 32 - 1;
 
 /**
  * Largest decompressed size accepted by default, in bytes: room for {@link LIMITS.maxTotalSamples}
- * samples of 4 bytes, capped by the largest Buffer Node can allocate.
+ * samples of 4 bytes, capped by the largest array the engine can allocate.
  */
-export const MAX_GUNZIP_BYTES: number = Math.min(LIMITS.maxTotalSamples * 4, bufferConstants.MAX_LENGTH);
+export const MAX_GUNZIP_BYTES: number = Math.min(LIMITS.maxTotalSamples * 4, MAX_ARRAY_BYTES);
 
 /** True when `bytes` starts with the gzip magic (1f 8b) and the deflate method byte (08). */
 export function isGzip(bytes: Uint8Array): boolean {
@@ -32,10 +34,9 @@ export function gunzipFile(bytes: Uint8Array, source: string, maxBytes: number =
   if (!isGzip(bytes)) {
     throw inputError('E_GZIP_INVALID', source, 'is not gzip-compressed data (no 1f 8b 08 signature)');
   }
-  const limit = Math.max(1, Math.min(Math.floor(maxBytes), bufferConstants.MAX_LENGTH));
+  const limit = Math.max(1, Math.min(Math.floor(maxBytes), MAX_ARRAY_BYTES));
   try {
-    const out = gunzipSync(bytes, { maxOutputLength: limit });
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    return ioPlatform().gunzip(bytes, limit);
   } catch (e) {
     throw gunzipError(e, source, limit);
   }
@@ -54,17 +55,14 @@ export function gunzipPrefix(bytes: Uint8Array, source: string, compressedPrefix
   }
   const head = bytes.subarray(0, Math.min(bytes.length, compressedPrefix));
   try {
-    // Z_SYNC_FLUSH: return what was inflated so far instead of failing on the cut-off end.
-    const out = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: 64 * 1024 * 1024 });
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    return ioPlatform().gunzipPrefix(head, 64 * 1024 * 1024);
   } catch (e) {
     throw gunzipError(e, source, 64 * 1024 * 1024);
   }
 }
 
 function gunzipError(e: unknown, source: string, limit: number): Error {
-  const code = (e as { code?: string } | null)?.code;
-  if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+  if (e instanceof OutputLimitError) {
     return inputError('E_IMAGE_TOO_LARGE', source, `decompresses to more than ${limit} bytes; refusing to read it`);
   }
   const msg = e instanceof Error ? e.message : String(e);

@@ -1,21 +1,14 @@
-import { readFile, stat } from 'node:fs/promises';
-import { inputError } from '../core/errors.js';
-import { isDicom, readDicom } from './dicom/index.js';
-import { isGzip } from './gzip.js';
-import { isNifti, readNifti } from './nifti.js';
-import { isRaster, readRaster } from './raster.js';
+/** Reading image files from disk (Node). Decoding from bytes is in decode.ts, shared with the browser. */
+import { decodeImage } from './decode.js';
+import './platform-node.js';
+import { readFileBytes } from './read-file.js';
 import type { MedicalImage } from './types.js';
 
-/** File name endings that say which format a file claims to be. */
-const DICOM_EXT = /\.(dcm|dicom|dic|ima)$/i;
-const NIFTI_EXT = /\.nii(\.gz)?$/i;
+export { decodeImage, readFileBytes };
+export { fileError } from './read-file.js';
 
 /**
- * Read any supported medical image file into a `MedicalImage`.
- *
- * The format is decided by the file's bytes (magic numbers), with the name only used to give a precise
- * error when the bytes do not match what the name claims (a text file named `.dcm` is an invalid DICOM,
- * not an "unknown format").
+ * Read any supported medical image file into a `MedicalImage` (see {@link decodeImage}).
  * @throws InputError with a stable code that names the file.
  */
 export async function readImage(path: string): Promise<MedicalImage> {
@@ -23,35 +16,3 @@ export async function readImage(path: string): Promise<MedicalImage> {
   return decodeImage(bytes, path);
 }
 
-/** Decode bytes already in memory; `source` is used in messages. */
-export async function decodeImage(bytes: Uint8Array, source: string): Promise<MedicalImage> {
-  if (bytes.length === 0) throw inputError('E_FILE_EMPTY', source, 'file is empty (0 bytes)');
-  if (NIFTI_EXT.test(source) || isNifti(bytes)) return readNifti(bytes, source);
-  if (isDicom(bytes)) return readDicom(bytes, source);
-  const raster = isRaster(bytes);
-  if (raster) return readRaster(bytes, source, raster);
-  if (DICOM_EXT.test(source)) {
-    throw inputError('E_DICOM_INVALID', source, 'not a DICOM file (no "DICM" marker at byte 128 and no DICOM data set at the start)');
-  }
-  if (isGzip(bytes)) {
-    throw inputError('E_FORMAT_UNKNOWN', source, 'gzip-compressed file that is not named .nii.gz; only gzipped NIfTI is supported');
-  }
-  throw inputError('E_FORMAT_UNKNOWN', source, 'unrecognised file format (expected DICOM, NIfTI, PNG, JPEG, TIFF or WebP)');
-}
-
-/**
- * A file's bytes, with medvlm's errors for a missing, unreadable, empty file or a folder. Callers that
- * also hash the file use these bytes for both, so the hash always describes what was decoded.
- */
-export async function readFileBytes(path: string): Promise<Uint8Array> {
-  try {
-    const s = await stat(path);
-    if (s.isDirectory()) throw inputError('E_FORMAT_UNKNOWN', path, 'is a folder, not an image file');
-    if (s.size === 0) throw inputError('E_FILE_EMPTY', path, 'file is empty (0 bytes)');
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw inputError('E_FILE_NOT_FOUND', path, 'no such file');
-    if ((e as NodeJS.ErrnoException).code === 'EACCES') throw inputError('E_FILE_NOT_FOUND', path, 'permission denied');
-    throw e;
-  }
-}

@@ -1,9 +1,10 @@
 /** Small numeric helpers shared by the dual-encoder implementations. */
+import { InferenceError } from '../core/errors.js';
 import type { EngineTensor } from '../runtime/engine.js';
 
 /** Split a [B, E] tensor into B L2-normalised Float32Array rows (normalised in float64). */
 export function normalizedRows(t: EngineTensor): Float32Array[] {
-  if (t.dims.length !== 2) throw new Error(`expected a [batch, dim] embedding tensor, got dims [${t.dims.join(', ')}]`);
+  if (t.dims.length !== 2) throw new InferenceError('E_INFERENCE_FAILED', `expected a [batch, dim] embedding tensor, got dims [${t.dims.join(', ')}]`);
   const [rows, dim] = t.dims;
   const data = t.data as ArrayLike<number>;
   const out: Float32Array[] = [];
@@ -18,12 +19,7 @@ export function normalizedRows(t: EngineTensor): Float32Array[] {
   return out;
 }
 
-/** Dot product in float64. */
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
+export { dot } from '../core/vectors.js';
 
 /** The first of `names` present in `outputs`, or undefined. */
 export function pickOutput(outputs: Record<string, EngineTensor>, names: string[]): EngineTensor | undefined {

@@ -75,7 +75,7 @@ function readConfig(folder: string): Record<string, unknown> {
   const path = join(folder, 'config.json');
   try {
     const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('not a JSON object');
     return value as Record<string, unknown>;
   } catch (e) {
     throw new ModelLoadError('E_MODEL_INVALID', `${path}: cannot read config.json: ${e instanceof Error ? e.message : String(e)}`, { file: path, cause: e });
@@ -94,7 +94,7 @@ export function loadDualEncoder(id: string, opts: LoadDualEncoderOptions = {}): 
 async function loadDualEncoderNow(id: string, opts: LoadDualEncoderOptions): Promise<DualEncoder> {
   const dtype = opts.dtype ?? 'fp32';
   if (!isModelDtype(dtype)) {
-    throw new OptionError('E_BAD_OPTION', `dtype: expected one of ${MODEL_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
+    throw new OptionError('E_BAD_OPTION', `dtype: expected one of ${MODEL_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`, { option: 'dtype' });
   }
   const settings = resolveRuntimeSettings(opts);
   const resolved = resolveModelSource(id, { bundledDir: opts.bundledDir });

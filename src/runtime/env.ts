@@ -34,7 +34,7 @@ export interface RuntimeSettings {
 export function resolveRuntimeSettings(opts: RuntimeOptions = {}, environment: NodeJS.ProcessEnv = process.env): RuntimeSettings {
   const threads = opts.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) {
-    throw new OptionError('E_BAD_OPTION', `threads: expected a whole number of at least 1, got ${String(opts.threads)}`);
+    throw new OptionError('E_BAD_OPTION', `threads: expected a whole number of at least 1, got ${String(opts.threads)}`, { option: 'threads' });
   }
   const endpoint = opts.hubEndpoint ?? environment.HF_ENDPOINT ?? 'https://huggingface.co/';
   return {

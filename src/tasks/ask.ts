@@ -8,10 +8,12 @@
 import { OptionError } from '../core/errors.js';
 import type { DualEncoder } from '../models/capabilities.js';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
+import { meanNormalised } from '../core/vectors.js';
+import type { ImageInput } from '../io/image-input.js';
 import type { ViewOptions } from '../transforms/index.js';
-import { fileToView } from './encode-files.js';
-import { DEFAULT_TEMPLATES, fillTemplate, loadTemplates, type TemplateSet } from './templates.js';
-import { labelEmbeddings, meanNormalised, rankLabels, scoreLabels, type LabelScore } from './zero-shot.js';
+import { embedOne } from './batch.js';
+import { fillTemplate, type TemplateSet } from './templates.js';
+import { LabelEmbeddingCache, rankLabels, scoreLabels, type LabelScore } from './zero-shot.js';
 
 /** One candidate answer and the statement(s) that stand for it. */
 export interface AnswerCandidate {
@@ -162,7 +164,7 @@ export function questionStatements(question: string, choices?: string[]): Questi
   }
   const yn = yesNoStatements(question);
   if (yn) return { kind: 'yes/no', candidates: [{ answer: 'yes', statements: [yn.yes] }, { answer: 'no', statements: [yn.no] }] };
-  throw new OptionError('E_BAD_OPTION', `"${question}": not a yes/no or "A or B" question; give the candidate answers with --choices a,b,c`);
+  throw new OptionError('E_BAD_OPTION', `"${question}": not a yes/no or "A or B" question; give the candidate answers as choices (e.g. a,b,c)`, { option: 'choices' });
 }
 
 /** An answer with the scores of every candidate. */
@@ -179,16 +181,22 @@ export interface AskResult {
 /** Options of `ask`. */
 export interface AskOptions {
   choices?: string[];
-  /** Prompt templates for `choices` answers (default: the zero-shot "medical" set). */
-  templates?: string | TemplateSet;
+  /** Prompt templates for `choices` answers (required with `choices`; in Node `resolveTemplates()` gives the default set). */
+  templates?: TemplateSet;
+  /** Reuse label embeddings of `choices` answers across calls (a pipeline keeps one). */
+  labelCache?: LabelEmbeddingCache;
   view?: ViewOptions;
 }
 
+function choiceTemplates(opts: AskOptions): TemplateSet {
+  if (!opts.templates) throw new OptionError('E_BAD_OPTION', 'templates: answering from choices needs a prompt template set', { option: 'templates' });
+  return opts.templates;
+}
+
 /** Text embedding per candidate: its statements, or template-ensembled answer labels for plain choices. */
-export async function candidateEmbeddings(encoder: DualEncoder, q: QuestionStatements, templates: string | TemplateSet = DEFAULT_TEMPLATES): Promise<Float32Array[]> {
+export async function candidateEmbeddings(encoder: DualEncoder, q: QuestionStatements, opts: AskOptions = {}): Promise<Float32Array[]> {
   if (q.kind === 'choices') {
-    const set = typeof templates === 'object' ? templates : loadTemplates(templates);
-    return labelEmbeddings(encoder, q.candidates.map((c) => c.answer), set);
+    return (opts.labelCache ?? new LabelEmbeddingCache(encoder)).get(q.candidates.map((c) => c.answer), choiceTemplates(opts));
   }
   const flat = q.candidates.flatMap((c) => c.statements);
   const embs = await encoder.encodeTexts(flat);
@@ -199,10 +207,10 @@ export async function candidateEmbeddings(encoder: DualEncoder, q: QuestionState
 /** Answer a closed question about an already-embedded image. */
 export async function askEmbedding(encoder: DualEncoder, image: Float32Array, imagePath: string, question: string, opts: AskOptions = {}): Promise<AskResult> {
   const q = questionStatements(question, opts.choices);
-  const embs = await candidateEmbeddings(encoder, q, opts.templates);
+  const embs = await candidateEmbeddings(encoder, q, opts);
   const scores = scoreLabels(encoder, image, embs);
   const ranked = rankLabels(q.candidates.map((c) => c.answer), scores);
-  const statements = new Map(q.candidates.map((c) => [c.answer, q.kind === 'choices' ? (typeof opts.templates === 'object' ? opts.templates : loadTemplates(opts.templates ?? DEFAULT_TEMPLATES)).templates.map((t) => fillTemplate(t, c.answer)) : c.statements]));
+  const statements = new Map(q.candidates.map((c) => [c.answer, q.kind === 'choices' ? choiceTemplates(opts).templates.map((t) => fillTemplate(t, c.answer)) : c.statements]));
   return {
     notice: RESEARCH_NOTICE,
     image: imagePath,
@@ -213,10 +221,9 @@ export async function askEmbedding(encoder: DualEncoder, image: Float32Array, im
   };
 }
 
-/** Answer a closed question about an image file. */
-export async function ask(encoder: DualEncoder, imageFile: string, question: string, opts: AskOptions = {}): Promise<AskResult> {
+/** Answer a closed question about an image (path, URL, bytes or decoded image). */
+export async function ask(encoder: DualEncoder, input: ImageInput, question: string, opts: AskOptions = {}): Promise<AskResult> {
   questionStatements(question, opts.choices); // refuse unanswerable questions before reading the image
-  const { rgb } = await fileToView(imageFile, opts.view);
-  const [vec] = await encoder.encodeImages([rgb]);
-  return askEmbedding(encoder, vec, imageFile, question, opts);
+  const { file, embedding } = await embedOne(encoder, input, opts);
+  return askEmbedding(encoder, embedding, file, question, opts);
 }

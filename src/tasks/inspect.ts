@@ -1,4 +1,4 @@
-import { readImage } from '../io/read.js';
+import { decodeInput, type ImageInput } from '../io/image-input.js';
 import type { MedicalImage, Window } from '../io/types.js';
 
 /** What `medvlm inspect` reports about one file (plain JSON). */
@@ -69,7 +69,7 @@ export function describeImage(img: MedicalImage, opts: { showPhi?: boolean } = {
   };
 }
 
-/** Read and describe one file. */
-export async function inspectFile(file: string, opts: { showPhi?: boolean } = {}): Promise<InspectResult> {
-  return describeImage(await readImage(file), opts);
+/** Read and describe one image (path, URL, bytes or decoded image). */
+export async function inspectImage(input: ImageInput, opts: { showPhi?: boolean } = {}): Promise<InspectResult> {
+  return describeImage((await decodeInput(input)).image, opts);
 }

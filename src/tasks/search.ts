@@ -2,17 +2,17 @@
  * Similar-case search: fill an index with images (and the texts that describe them), and query it
  * by text (text→image), by image (image→image) or for the texts nearest an image (image→text).
  */
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { errorToJSON, inputError } from '../core/errors.js';
+import { errorToJSON } from '../core/errors.js';
+import { inputName, type ImageInput } from '../io/image-input.js';
+import { fileError } from '../io/read.js';
 import { matchesWhere, type WhereFilter } from '../index-store/where.js';
 import type { ManifestRecord } from '../index-store/manifest.js';
 import type { CaseIndex, DicomIds, IndexEntry, IndexHit, IndexSearchOptions } from '../index-store/store.js';
-import type { DualEncoder, RGBImage } from '../models/capabilities.js';
+import type { DualEncoder } from '../models/capabilities.js';
 import { sha256File } from '../runtime/hashing.js';
 import type { ViewOptions } from '../transforms/index.js';
-import { readFileBytes } from '../io/read.js';
-import { bytesToView, fileToView, type FileError, type ProgressFn } from './encode-files.js';
+import { embedOne, encodePrepared, isFileError, prepareInput, type EncodedImage, type FileError, type ProgressFn } from './batch.js';
 
 /** Options of `addToIndex`. */
 export interface AddToIndexOptions {
@@ -23,6 +23,8 @@ export interface AddToIndexOptions {
   view?: ViewOptions;
   /** Images per model call and per index commit (default 16). */
   batchSize?: number;
+  /** Files read and decoded at once (default: the batch size). */
+  concurrency?: number;
   onProgress?: ProgressFn;
   /** Build/refresh the ANN index at the end: 'auto' (default) from `annMinRows` rows on. */
   ann?: 'auto' | boolean;
@@ -109,56 +111,56 @@ export async function addToIndex(encoder: DualEncoder, index: CaseIndex, files: 
   }
   result.timing.hashMs += performance.now() - t;
 
-  const batchSize = Math.max(1, opts.batchSize ?? 16);
-  for (let start = 0; start < todo.length; start += batchSize) {
-    const batch = todo.slice(start, start + batchSize);
-    t = performance.now();
-    const ready: Array<{ c: (typeof batch)[number]; rgb: RGBImage; modality?: string; dicom: DicomIds }> = [];
-    for (const c of batch) {
-      try {
-        // one read: the stored hash is of the very bytes that were decoded, even if the file changed since pass 1
-        const bytes = await readFileBytes(c.path);
-        c.hash = createHash('sha256').update(bytes).digest('hex');
-        const { image, rgb } = await bytesToView(bytes, c.path, opts.view);
-        ready.push({ c, rgb, ...(image.modality ? { modality: image.modality } : {}), dicom: dicomIds(image.phi) });
-      } catch (e) {
-        result.errors.push({ file: c.path, error: errorToJSON(e, c.path) });
-        progress(c.path);
+  // one read per file: the stored hash is of the very bytes that were decoded, even if the file changed since pass 1
+  const timed: Pick<DualEncoder, 'encodeImages'> = {
+    encodeImages: async (images) => {
+      const e0 = performance.now();
+      const out = await encoder.encodeImages(images);
+      result.timing.encodeMs += performance.now() - e0;
+      return out;
+    },
+  };
+  const loop0 = performance.now();
+  let indexMs = 0;
+  await encodePrepared(timed, todo.length, (i) => prepareInput(todo[i].path, i, { view: opts.view, hash: true }), (i) => todo[i].path, {
+    batchSize: opts.batchSize ?? 16,
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    onProgress: (_done, _total, file) => progress(file),
+    onBatch: async (batch) => {
+      const ready: Array<{ c: (typeof todo)[number]; r: EncodedImage }> = [];
+      for (const { position, result: r } of batch) {
+        if (isFileError(r)) result.errors.push(r);
+        else ready.push({ c: { ...todo[position], hash: r.hash! }, r });
       }
-    }
-    result.timing.readMs += performance.now() - t;
-    if (ready.length === 0) continue;
-    t = performance.now();
-    const imageVecs = await encoder.encodeImages(ready.map((r) => r.rgb));
-    const textItems = ready.flatMap((r, i) => Object.entries(r.c.record?.texts ?? {}).map(([field, text]) => ({ i, field, text })));
-    const textVecs = textItems.length ? await encoder.encodeTexts(textItems.map((x) => x.text)) : [];
-    result.timing.encodeMs += performance.now() - t;
-    const entries: IndexEntry[] = ready.map((r, i) => {
-      const metadata = { ...(r.c.record?.metadata ?? {}) };
-      if (!metadata.modality && r.modality) metadata.modality = r.modality;
-      const entry: IndexEntry = {
-        path: r.c.path,
-        hash: r.c.hash,
-        vector: imageVecs[i],
-        metadata,
-        texts: textItems.flatMap((x, j) => (x.i === i ? [{ field: x.field, text: x.text, vector: textVecs[j] }] : [])),
-      };
-      if (Object.keys(r.dicom).length) entry.dicom = r.dicom;
-      if (r.c.record) entry.source = r.c.record.raw;
-      return entry;
-    });
-    t = performance.now();
-    await index.upsert(entries);
-    result.timing.indexMs += performance.now() - t;
-    for (const r of ready) {
-      (r.c.replaces ? result.replaced : result.added).push(r.c.path);
-      progress(r.c.path);
-    }
-  }
+      if (ready.length === 0) return;
+      const e0 = performance.now();
+      const textItems = ready.flatMap((x, i) => Object.entries(x.c.record?.texts ?? {}).map(([field, text]) => ({ i, field, text })));
+      const textVecs = textItems.length ? await encoder.encodeTexts(textItems.map((x) => x.text)) : [];
+      result.timing.encodeMs += performance.now() - e0;
+      const entries = ready.map((x, i) => indexEntry(x.c, x.r, textItems.flatMap((t, j) => (t.i === i ? [{ field: t.field, text: t.text, vector: textVecs[j] }] : []))));
+      const i0 = performance.now();
+      await index.upsert(entries);
+      indexMs += performance.now() - i0;
+      for (const x of ready) (x.c.replaces ? result.replaced : result.added).push(x.c.path);
+    },
+  });
+  result.timing.indexMs = indexMs;
+  result.timing.readMs = Math.max(0, performance.now() - loop0 - indexMs - result.timing.encodeMs);
   t = performance.now();
   if (todo.length) result.annBuilt = (await index.optimize({ ann: opts.ann ?? 'auto', ...(opts.annMinRows ? { annMinRows: opts.annMinRows } : {}) })).annBuilt;
   result.timing.optimizeMs = performance.now() - t;
   return result;
+}
+
+/** The index entry of an encoded image: its manifest texts and metadata, the file's modality and DICOM UIDs. */
+function indexEntry(c: Candidate & { hash: string }, r: EncodedImage, texts: IndexEntry['texts']): IndexEntry {
+  const metadata = { ...(c.record?.metadata ?? {}) };
+  if (!metadata.modality && r.header?.modality) metadata.modality = r.header.modality;
+  const entry: IndexEntry = { path: c.path, hash: c.hash, vector: r.embedding, metadata, texts };
+  const dicom = dicomIds(r.header?.phi ?? {});
+  if (Object.keys(dicom).length) entry.dicom = dicom;
+  if (c.record) entry.source = c.record.raw;
+  return entry;
 }
 
 /** sha256 of a file's bytes; a missing file is E_FILE_NOT_FOUND. */
@@ -166,8 +168,7 @@ async function hashFile(path: string): Promise<string> {
   try {
     return await sha256File(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw inputError('E_FILE_NOT_FOUND', path, 'no such file');
-    throw inputError('E_FILE_NOT_FOUND', path, `cannot read: ${(e as Error).message}`, e);
+    throw fileError(e, path);
   }
 }
 
@@ -185,7 +186,7 @@ export function dicomIds(phi: Record<string, string>): DicomIds {
 }
 
 /** What to search with. */
-export type SearchQuery = { text: string } | { image: string };
+export type SearchQuery = { text: string } | { image: ImageInput };
 
 /** Options of `searchIndex`. */
 export interface SearchOptions extends Omit<IndexSearchOptions, 'kind'> {
@@ -202,11 +203,10 @@ export interface SearchResult {
   hits: IndexHit[];
 }
 
-/** Embed a query (text or image file) with the index's model. */
+/** Embed a query (a text, or an image: path, URL, bytes or decoded image) with the index's model. */
 export async function embedQuery(encoder: DualEncoder, query: SearchQuery, view?: ViewOptions): Promise<Float32Array> {
   if ('text' in query) return (await encoder.encodeTexts([query.text]))[0];
-  const { rgb } = await fileToView(query.image, view);
-  return (await encoder.encodeImages([rgb]))[0];
+  return (await embedOne(encoder, query.image, view ? { view } : {})).embedding;
 }
 
 /**
@@ -227,5 +227,5 @@ export async function searchIndex(encoder: DualEncoder, index: CaseIndex, query:
   } else {
     hits = await index.search(vector, { ...opts, kind: 'image', k });
   }
-  return { query: 'text' in query ? { text: query.text } : { image: query.image }, target, exact, hits };
+  return { query: 'text' in query ? { text: query.text } : { image: inputName(query.image) }, target, exact, hits };
 }

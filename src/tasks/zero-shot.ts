@@ -1,7 +1,9 @@
-import { OptionError } from '../core/errors.js';
+import { optionError } from '../core/errors.js';
 import type { DualEncoder, ScoringRule } from '../models/capabilities.js';
-import { encodeFiles, isFileError, type EncodeFilesOptions, type FileError } from './encode-files.js';
-import { DEFAULT_TEMPLATES, fillTemplate, loadTemplates, type TemplateSet } from './templates.js';
+import { dot, meanNormalised } from '../core/vectors.js';
+import type { ImageInput } from '../io/image-input.js';
+import { encodeImageInputs, isFileError, type BatchOptions, type FileError } from './batch.js';
+import { fillTemplate, type TemplateSet } from './templates.js';
 
 /** One label's score for one image. */
 export interface LabelScore {
@@ -30,36 +32,13 @@ export function parseLabels(labels: string | string[]): string[] {
   const items = (Array.isArray(labels) ? labels : labels.split(',')).map((l) => l.trim()).filter((l) => l.length > 0);
   const unique = [...new Set(items)];
   if (unique.length === 0) {
-    throw new OptionError('E_LABELS_EMPTY', '--labels: no labels given (expected a comma-separated list such as "CT,MRI,X-ray")');
+    throw optionError('labels', 'no labels given (expected a comma-separated list such as "CT,MRI,X-ray")', 'E_LABELS_EMPTY');
   }
   return unique;
 }
 
-/** Mean of L2-normalised vectors, normalised again (CLIP's prompt ensembling). */
-export function meanNormalised(vectors: Float32Array[]): Float32Array {
-  const out = new Float32Array(vectors[0].length);
-  for (const v of vectors) for (let i = 0; i < v.length; i++) out[i] += v[i];
-  return normalise(out);
-}
-
-/** L2-normalise in place and return the vector. */
-export function normalise(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  const n = Math.sqrt(s) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-}
-
-/** Dot product (cosine similarity for normalised vectors). */
-export function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
 /** One text embedding per label, ensembled over the templates. */
-export async function labelEmbeddings(encoder: DualEncoder, labels: string[], templates: TemplateSet): Promise<Float32Array[]> {
+export async function labelEmbeddings(encoder: Pick<DualEncoder, 'encodeTexts'>, labels: string[], templates: TemplateSet): Promise<Float32Array[]> {
   const texts = labels.flatMap((l) => templates.templates.map((t) => fillTemplate(t, l)));
   const embs = await encoder.encodeTexts(texts);
   const k = templates.templates.length;
@@ -84,27 +63,47 @@ export function rankLabels(labels: string[], scores: number[]): LabelScore[] {
   return labels.map((label, i) => ({ label, score: scores[i] })).sort((a, b) => b.score - a.score);
 }
 
-/** Options of `classifyFiles`. */
-export interface ClassifyOptions extends EncodeFilesOptions {
+/**
+ * Label embeddings of one encoder, cached per (template set, label): a pipeline asked the same labels
+ * again, or a superset of them, encodes only what it has not seen.
+ */
+export class LabelEmbeddingCache {
+  private readonly known = new Map<string, Float32Array>();
+
+  constructor(private readonly encoder: Pick<DualEncoder, 'encodeTexts'>) {}
+
+  /** One embedding per label, in order. */
+  async get(labels: string[], templates: TemplateSet): Promise<Float32Array[]> {
+    const key = (label: string) => `${JSON.stringify(templates.templates)}\u0000${label}`;
+    const missing = labels.filter((l, i) => !this.known.has(key(l)) && labels.indexOf(l) === i);
+    if (missing.length) {
+      const embs = await labelEmbeddings(this.encoder, missing, templates);
+      missing.forEach((l, i) => this.known.set(key(l), embs[i]));
+    }
+    return labels.map((l) => this.known.get(key(l))!);
+  }
+}
+
+/** Options of `classifyInputs`. */
+export interface ClassifyOptions extends BatchOptions {
   labels: string | string[];
-  /** Built-in template set name or JSON file (default "medical"). */
-  templates?: string | TemplateSet;
+  /** The prompt templates (resolve names and files with `resolveTemplates` in Node). */
+  templates: TemplateSet;
+  /** Reuse label embeddings across calls (a pipeline keeps one). */
+  labelCache?: LabelEmbeddingCache;
 }
 
 /**
- * Zero-shot classification of image files. Files that cannot be read get `{file, error}` and the
- * others still get their labels; the order of `files` is kept.
+ * Zero-shot classification of images (paths, URLs, bytes, decoded images). Inputs that cannot be read
+ * get `{file, error}` and the others still get their labels; the order of `inputs` is kept.
  */
-export async function classifyFiles(
+export async function classifyInputs(
   encoder: DualEncoder,
-  files: string[],
+  inputs: readonly ImageInput[],
   opts: ClassifyOptions,
 ): Promise<Array<ClassifyResult | FileError>> {
   const labels = parseLabels(opts.labels);
-  const templates = typeof opts.templates === 'object' ? opts.templates : loadTemplates(opts.templates ?? DEFAULT_TEMPLATES);
-  const labelEmbs = await labelEmbeddings(encoder, labels, templates);
-  const encoded = await encodeFiles(encoder, files, opts);
-  return encoded.map((r) =>
-    isFileError(r) ? r : { file: r.file, labels: rankLabels(labels, scoreLabels(encoder, r.embedding, labelEmbs)) },
-  );
+  const labelEmbs = await (opts.labelCache ?? new LabelEmbeddingCache(encoder)).get(labels, opts.templates);
+  const encoded = await encodeImageInputs(encoder, inputs, opts);
+  return encoded.map((r) => (isFileError(r) ? r : { file: r.file, labels: rankLabels(labels, scoreLabels(encoder, r.embedding, labelEmbs)) }));
 }

@@ -72,11 +72,10 @@ function opposite(code: string): string {
 
 function checkIndex(img: MedicalImage, what: string, value: number, count: number): void {
   if (!Number.isInteger(value) || value < 0 || value >= count) {
-    throw new OptionError(
-      'E_BAD_OPTION',
-      `${img.source}: ${what} ${value} is out of range (valid: 0..${count - 1}, ${count} in all)`,
-      { file: img.source },
-    );
+    throw new OptionError('E_BAD_OPTION', `${img.source}: ${what} ${value} is out of range (valid: 0..${count - 1}, ${count} in all)`, {
+      file: img.source,
+      option: what.endsWith('slice') ? 'slice' : what,
+    });
   }
 }
 
@@ -92,11 +91,10 @@ export function selectSlice(img: MedicalImage, opts: SliceOptions = {}): Medical
   const anatomical = opts.plane !== undefined || img.format === 'nifti';
   if (anatomical) {
     if (img.format !== 'nifti' && !img.orientation) {
-      throw new OptionError(
-        'E_BAD_OPTION',
-        `${img.source}: has no anatomical orientation, so --plane cannot be used; choose a frame instead`,
-        { file: img.source },
-      );
+      throw new OptionError('E_BAD_OPTION', `${img.source}: has no anatomical orientation, so a plane cannot be chosen; choose a frame instead`, {
+        file: img.source,
+        option: 'plane',
+      });
     }
     return anatomicalSlice(img, opts, volume);
   }

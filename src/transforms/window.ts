@@ -2,7 +2,7 @@
  * Display windowing: which window to use (from the file, a preset, explicit C/W, percentiles) and
  * applying it with DICOM's linear VOI function (PS3.3 C.11.2.1.2.1).
  */
-import { OptionError } from '../core/errors.js';
+import { OptionError, optionError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import type { MedicalImage, Window } from '../io/types.js';
 import { WINDOW_PRESETS, isWindowPreset, type WindowPresetName } from './presets.js';
@@ -26,7 +26,7 @@ const CW = new RegExp(`^(${NUMBER})\\s*,\\s*(${NUMBER})$`, 'i');
 const PCT = new RegExp(`^p\\s*(${NUMBER})\\s*,\\s*p?\\s*(${NUMBER})$`, 'i');
 
 function badWindow(text: string, why: string): OptionError {
-  return new OptionError('E_BAD_OPTION', `--window ${text}: ${why}`);
+  return new OptionError('E_BAD_OPTION', `window ${text}: ${why}`, { option: 'window' });
 }
 
 /**
@@ -146,11 +146,10 @@ export function resolveWindow(img: MedicalImage, spec: WindowSpec): Window {
     }
     case 'file':
       if (img.windows.length > 0) return img.windows[0];
-      throw new OptionError(
-        'E_BAD_OPTION',
-        `${img.source}: --window file, but the file stores no window; use auto, a preset, CENTER,WIDTH or pLOW,HIGH`,
-        { file: img.source },
-      );
+      throw new OptionError('E_BAD_OPTION', `${img.source}: window "file" asked for, but the file stores no window; use auto, a preset, CENTER,WIDTH or pLOW,HIGH`, {
+        file: img.source,
+        option: 'window',
+      });
     case 'percentile': {
       const [lo, hi] = percentiles(img.data, [spec.low, spec.high]);
       return windowFromRange(lo, hi, `percentile ${spec.low}-${spec.high}`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDualEncoder } from '../../src/models/registry.js';
-import { classifyFiles } from '../../src/tasks/zero-shot.js';
+import { pipeline } from '../../src/tasks/pipeline.js';
 import { testModel } from '../models/fixtures.js';
 import { writeNifti1 } from '../support/nifti-synth.js';
 import { hasStackTrace, medvlm } from './helpers.js';
@@ -104,11 +104,11 @@ describe('medvlm classify on a mixed folder', () => {
     const r = medvlm(['classify', good[0], '--labels', 'a chest x-ray,a brain mri', '--model', testModel('clip'), '--json']);
     expect(r.code).toBe(0);
     const [cli] = JSON.parse(r.stdout) as Array<{ labels: Array<{ label: string; score: number }> }>;
-    const enc = await loadDualEncoder(testModel('clip'));
-    const [lib] = (await classifyFiles(enc, [good[0]], { labels: 'a chest x-ray,a brain mri' })) as Array<{ labels: Array<{ label: string; score: number }> }>;
-    await enc.dispose();
-    expect(cli.labels.map((l) => l.label)).toEqual(lib.labels.map((l) => l.label));
-    cli.labels.forEach((l, i) => expect(l.score).toBeCloseTo(lib.labels[i].score, 6));
+    const classify = await pipeline('zero-shot-image-classification', testModel('clip'));
+    const lib = await classify(readFileSync(good[0]), 'a chest x-ray,a brain mri');
+    await classify.dispose();
+    expect(cli.labels.map((l) => l.label)).toEqual(lib.map((l) => l.label));
+    cli.labels.forEach((l, i) => expect(l.score).toBe(lib[i].score));
   });
 
   it('text output: one line per file, errors on stderr in one line each without stack traces', () => {

@@ -18,8 +18,9 @@ import { cellPath, runEval, type Cell, type RunEvalOptions } from '../../src/eva
 import type { DualEncoder, RGBImage } from '../../src/models/capabilities.js';
 import { RESEARCH_NOTICE } from '../../src/models/defaults.js';
 import { loadDualEncoder } from '../../src/models/registry.js';
-import { encodeFiles, isFileError } from '../../src/tasks/encode-files.js';
-import { dot, labelEmbeddings } from '../../src/tasks/zero-shot.js';
+import { encodeImageInputs, isFileError } from '../../src/tasks/batch.js';
+import { dot } from '../../src/core/vectors.js';
+import { labelEmbeddings } from '../../src/tasks/zero-shot.js';
 import { ROOT } from '../cli/helpers.js';
 import { testModel } from '../models/fixtures.js';
 import { freshDir, makeImageDataset, writeJson } from './helpers.js';
@@ -129,9 +130,9 @@ describe('runEval with the tiny CLIP model', () => {
       expect(r.researchNotice).toBe(RESEARCH_NOTICE);
       for (const k of ['totalMs', 'embedMs', 'encodeImagesMs', 'textMs', 'metricsMs'] as const) expect(r.timings[k]).toBeGreaterThanOrEqual(0);
       expect(r.timings.images).toBe(6);
-      // independent path: encodeFiles (tasks) + label embeddings, argmax by hand
+      // independent path: encodeImageInputs (tasks) + label embeddings, argmax by hand
       const files = ds.splits.test.map((it) => (it.images[0].kind === 'file' ? it.images[0].path : ''));
-      const embs = (await encodeFiles(enc, files)).map((e) => (isFileError(e) ? null : e.embedding));
+      const embs = (await encodeImageInputs(enc, files)).map((e) => (isFileError(e) ? null : e.embedding));
       const labels = await labelEmbeddings(enc, ['a dark square', 'a bright square'], { name: 'x', templates: ['{}', 'a photo of {}'] });
       const pred = embs.map((e) => (dot(e!, labels[1]) > dot(e!, labels[0]) ? 1 : 0));
       const truth = ds.splits.test.map((it) => it.label!);
@@ -184,7 +185,7 @@ describe('runEval with the tiny CLIP model', () => {
     const enc = await loadDualEncoder(CLIP, { threads: 1 });
     try {
       const files = ds.splits.test.map((it) => (it.images[0].kind === 'file' ? it.images[0].path : ''));
-      const embs = (await encodeFiles(enc, files)).map((e) => (isFileError(e) ? null : e.embedding)!);
+      const embs = (await encodeImageInputs(enc, files)).map((e) => (isFileError(e) ? null : e.embedding)!);
       const texts = await enc.encodeTexts(unique);
       const hits = embs.filter((e, i) => {
         const scores = texts.map((t) => dot(e, t));

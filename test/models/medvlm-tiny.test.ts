@@ -9,7 +9,7 @@ import { packageRoot } from '../../src/core/paths.js';
 import type { DualEncoder } from '../../src/models/capabilities.js';
 import { loadDualEncoder } from '../../src/models/registry.js';
 import type { TransformersDualEncoder } from '../../src/models/transformers-dual-encoder.js';
-import { fileToView } from '../../src/tasks/encode-files.js';
+import { prepareInput } from '../../src/tasks/batch.js';
 import { cosine } from './fixtures.js';
 
 const root = packageRoot();
@@ -29,7 +29,7 @@ let fp32Images: Float32Array[];
 beforeAll(async () => {
   fp32 = await loadDualEncoder('medvlm-tiny');
   q8 = await loadDualEncoder('medvlm-tiny', { dtype: 'q8' });
-  const views = await Promise.all(files.map(async (f) => (await fileToView(join(root, 'samples', f))).rgb));
+  const views = await Promise.all(files.map(async (f) => (await prepareInput(join(root, 'samples', f), 0)).rgb!));
   fp32Images = await fp32.encodeImages(views);
 });
 afterAll(async () => {
@@ -60,7 +60,7 @@ describe('medvlm-tiny parity with its PyTorch reference', () => {
   });
 
   it('q8 weights stay within cosine 0.99 of fp32', async () => {
-    const views = await Promise.all(files.map(async (f) => (await fileToView(join(root, 'samples', f))).rgb));
+    const views = await Promise.all(files.map(async (f) => (await prepareInput(join(root, 'samples', f), 0)).rgb!));
     const qi = await q8.encodeImages(views);
     const qt = await q8.encodeTexts(texts);
     const ft = await fp32.encodeTexts(texts);

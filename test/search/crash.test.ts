@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseIndex } from '../../src/index-store/store.js';
 import { loadDualEncoder } from '../../src/models/registry.js';
 import { sha256File } from '../../src/runtime/hashing.js';
-import { encodeFiles, isFileError } from '../../src/tasks/encode-files.js';
+import { encodeImageInputs, isFileError } from '../../src/tasks/batch.js';
 import { ROOT } from '../cli/helpers.js';
 import { testModel } from '../models/fixtures.js';
 import { pngSet } from './fixtures.js';
@@ -27,7 +27,7 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'medvlm-crash-'));
   files = await pngSet('crash', N, 5);
   const encoder = await loadDualEncoder(CLIP);
-  for (const r of await encodeFiles(encoder, files)) if (!isFileError(r)) fresh.set(r.file, r.embedding);
+  for (const r of await encodeImageInputs(encoder, files)) if (!isFileError(r)) fresh.set(r.file, r.embedding);
   await encoder.dispose();
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));

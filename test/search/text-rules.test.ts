@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eitherOrOptions, questionStatements, yesNoStatements } from '../../src/tasks/ask.js';
-import { contradiction, findingPolarity, selectSentences, splitSentences, wordJaccard } from '../../src/tasks/draft-report.js';
+import { selectSentences } from '../../src/tasks/draft-report.js';
+import { contradiction, findingPolarity, splitSentences, wordJaccard } from '../../src/tasks/report-text.js';
 import { filterToSql, matchesWhere, parseWhere } from '../../src/index-store/where.js';
 
 describe('contradictions of the simple kind', () => {
@@ -85,7 +86,7 @@ describe('statements for closed questions', () => {
   });
 
   it('other questions need --choices', () => {
-    expect(() => questionStatements('What organ is shown?')).toThrow(/--choices/);
+    expect(() => questionStatements('What organ is shown?')).toThrow(/choices/);
     expect(questionStatements('What organ is shown?', ['liver', 'brain'])).toEqual({ kind: 'choices', candidates: [{ answer: 'liver', statements: [] }, { answer: 'brain', statements: [] }] });
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { OptionError } from '../../src/core/errors.js';
-import { loadTemplates, fillTemplate, builtinTemplateNames } from '../../src/tasks/templates.js';
-import { meanNormalised, parseLabels, rankLabels, scoreLabels } from '../../src/tasks/zero-shot.js';
+import { fillTemplate } from '../../src/tasks/templates.js';
+import { loadTemplates, builtinTemplateNames } from '../../src/tasks/templates-files.js';
+import { meanNormalised } from '../../src/core/vectors.js';
+import { parseLabels, rankLabels, scoreLabels } from '../../src/tasks/zero-shot.js';
 
 const v = (...x: number[]) => Float32Array.from(x);
 

@@ -110,7 +110,7 @@ describe('parseWindowOption', () => {
   it('unknown names → E_BAD_OPTION with a suggestion', () => {
     const e = optionError(() => parseWindowOption('lugn'));
     expect(e.code).toBe('E_BAD_OPTION');
-    expect(e.message).toMatch(/^--window lugn: unknown window \(did you mean 'lung'\?\)/);
+    expect(e.message).toMatch(/^window lugn: unknown window \(did you mean 'lung'\?\)/);
     expect(optionError(() => parseWindowOption('mediastinun')).message).toMatch(/did you mean 'mediastinum'/);
     expect(optionError(() => parseWindowOption('xyzzy')).message).not.toMatch(/did you mean/);
   });
@@ -174,7 +174,7 @@ describe('resolveWindow', () => {
     const img = makeImage({ data: [0], width: 1, height: 1 });
     const e = optionError(() => resolveWindow(img, { kind: 'file' }));
     expect(e.code).toBe('E_BAD_OPTION');
-    expect(e.message).toMatch(/^mem\.img: --window file, but the file stores no window/);
+    expect(e.message).toMatch(/^mem\.img: window "file" asked for, but the file stores no window/);
   });
 });
 

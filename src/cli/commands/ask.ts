@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { DEFAULT_MODEL } from '../../models/defaults.js';
-import { ask } from '../../tasks/ask.js';
+import { questionStatements } from '../../tasks/ask.js';
+import { pipeline } from '../../tasks/pipeline.js';
 import { DEFAULT_TEMPLATES } from '../../tasks/templates.js';
-import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { out } from '../output.js';
 
@@ -24,18 +25,19 @@ export function askCommand(): Command {
   for (const o of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (image: string, question: string, o: AskCliOptions) => {
     const choices = o.choices?.split(',').map((c) => c.trim()).filter(Boolean);
-    const encoder = await loadEncoderFromCli(o);
+    questionStatements(question, choices); // an unanswerable question is refused before the model loads
+    const askImage = await pipeline('visual-question-answering', o.model, { ...pipelineOptions(o), templates: o.templates, view: toViewOptions(o) });
     try {
-      const r = await ask(encoder, image, question, { ...(choices?.length ? { choices } : {}), templates: o.templates, view: toViewOptions(o) });
+      const r = await askImage(image, question, choices?.length ? { choices } : {});
       if (o.json) {
-        out(JSON.stringify({ model: encoder.info.id, ...r }, null, 2));
+        out(JSON.stringify(r, null, 2));
         return;
       }
       out(`# ${r.notice}`);
       out(`${r.question}  →  ${r.answer}`);
       for (const c of r.candidates) out(`  ${c.score.toFixed(3)}  ${c.label}${c.statements.length === 1 ? `  ("${c.statements[0]}")` : ''}`);
     } finally {
-      await encoder.dispose();
+      await askImage.dispose();
     }
   });
 }

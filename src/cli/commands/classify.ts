@@ -1,12 +1,14 @@
 import { Command, Option } from 'commander';
 import { expandInputs } from '../../io/inputs.js';
 import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
-import { isFileError, type FileError } from '../../tasks/encode-files.js';
+import { isFileError, type FileError } from '../../tasks/batch.js';
+import { pipeline } from '../../tasks/pipeline.js';
 import { DEFAULT_TEMPLATES } from '../../tasks/templates.js';
-import { classifyFiles, parseLabels, type ClassifyResult } from '../../tasks/zero-shot.js';
-import { loadTemplates } from '../../tasks/templates.js';
+import { loadTemplates } from '../../tasks/templates-files.js';
+import { parseLabels, type ClassifyResult } from '../../tasks/zero-shot.js';
+import { cliFileError, fileErrorLine } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
-import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -35,18 +37,19 @@ export function classifyCommand(): Command {
     const view = toViewOptions(o);
     const { files, problems } = await expandInputs(inputs);
     if (files.length === 0) return reportNoInputs(problems);
-    const encoder = await loadEncoderFromCli(o);
+    const classify = await pipeline('zero-shot-image-classification', o.model, { ...pipelineOptions(o), templates, view });
+    const { encoder } = classify;
     const bar = progressBar('classify', files.length);
     let results: Array<ClassifyResult | FileError>;
     try {
-      results = await classifyFiles(encoder, files, { labels, templates, view, batchSize: o.batchSize, onProgress: bar.onProgress });
+      results = await classify(files, labels, { batchSize: o.batchSize, onProgress: bar.onProgress, ...(o.top ? { top: o.top } : {}) });
     } finally {
       bar.stop();
-      await encoder.dispose();
+      await classify.dispose();
     }
     const all: Array<ClassifyResult | FileError> = [
       ...problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } })),
-      ...results.map((r) => (isFileError(r) || !o.top ? r : { ...r, labels: r.labels.slice(0, o.top) })),
+      ...results.map((r) => (isFileError(r) ? cliFileError(r) : r)),
     ];
     const failed = all.filter(isFileError);
     if (o.json) {
@@ -59,7 +62,7 @@ export function classifyCommand(): Command {
         if (isFileError(r)) continue;
         out(`${r.file}\t${r.labels.map((l) => `${l.label} ${l.score.toFixed(3)}`).join('\t')}`);
       }
-      for (const r of failed) note(`medvlm: ${r.error.message} [${r.error.code}]`);
+      for (const r of failed) note(fileErrorLine(r));
     }
     if (failed.length) {
       note(failed.length === all.length ? `none of the ${all.length} inputs could be read` : `${failed.length} of ${all.length} inputs failed; the others were classified`);

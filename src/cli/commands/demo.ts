@@ -4,9 +4,10 @@ import { Command } from 'commander';
 import { OptionError } from '../../core/errors.js';
 import { packageRoot } from '../../core/paths.js';
 import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
-import { isFileError } from '../../tasks/encode-files.js';
-import { classifyFiles } from '../../tasks/zero-shot.js';
-import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { isFileError } from '../../tasks/batch.js';
+import { pipeline } from '../../tasks/pipeline.js';
+import { loadTemplates } from '../../tasks/templates-files.js';
+import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { modelOptions } from '../options.js';
 import { out } from '../output.js';
 
@@ -37,18 +38,15 @@ export function demoCommand(): Command {
     const samples = join(packageRoot(), 'samples');
     const spec = readJson<DemoSpec>(join(samples, 'demo.json'));
     const truth = readJson<SampleTruth>(join(samples, 'labels.json'));
-    const encoder = await loadEncoderFromCli(o);
+    const classify = await pipeline('zero-shot-image-classification', o.model, pipelineOptions(o));
+    const { encoder } = classify;
     out(`# ${RESEARCH_NOTICE}`);
     out(`# model ${encoder.info.id} (${encoder.info.dtype}); sample images in samples/ (sources and licences: samples/README.md)`);
     try {
       for (const q of spec.questions) {
         const names = Object.keys(truth).filter((f) => truth[f][q.truthKey] !== undefined);
         const byPrompt = new Map(Object.entries(q.labels).map(([value, prompt]) => [prompt, value]));
-        const results = await classifyFiles(encoder, names.map((f) => join(samples, f)), {
-          labels: [...byPrompt.keys()],
-          templates: q.templates,
-          batchSize: o.batchSize,
-        });
+        const results = await classify(names.map((f) => join(samples, f)), [...byPrompt.keys()], { templates: loadTemplates(q.templates), batchSize: o.batchSize });
         out('');
         out(`## ${q.name}: ${Object.entries(q.labels).map(([v, p]) => `${v} = "${p}"`).join(', ')}`);
         let right = 0;
@@ -62,7 +60,7 @@ export function demoCommand(): Command {
         out(`  ${right}/${results.length} right`);
       }
     } finally {
-      await encoder.dispose();
+      await classify.dispose();
     }
   });
 }

@@ -1,14 +1,11 @@
 import { Command, Option } from 'commander';
 import { OptionError } from '../../core/errors.js';
-import { CaseIndex } from '../../index-store/store.js';
-import { indexModelFrom } from '../../index-store/meta.js';
 import { parseWhere } from '../../index-store/where.js';
-import { DEFAULT_MODEL } from '../../models/defaults.js';
-import { draftReport, isJsonlCorpus, readTextCorpus, type DraftCorpus } from '../../tasks/draft-report.js';
-import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { pipeline } from '../../tasks/pipeline.js';
+import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { out } from '../output.js';
-import { collect, indexModelOptions, modelForIndex } from './index.js';
+import { collect, indexModelOptions } from './index.js';
 
 interface DraftCliOptions extends Partial<ModelCliOptions>, ViewCliOptions {
   corpus: string;
@@ -42,26 +39,17 @@ export function draftReportCommand(): Command {
   for (const o of [...indexModelOptions(), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (image: string, o: DraftCliOptions) => {
     const where = parseWhere(o.where);
-    const jsonl = isJsonlCorpus(o.corpus);
     const fields = o.fields?.split(',').map((s) => s.trim()).filter(Boolean);
-    const encoder = await loadEncoderFromCli(jsonl ? { ...o, model: o.model ?? DEFAULT_MODEL, dtype: o.dtype ?? 'fp32' } : modelForIndex(o.corpus, o));
-    let index: CaseIndex | undefined;
+    const draftFor = await pipeline('draft-report', o.model, { ...pipelineOptions(o), corpus: o.corpus, ...(fields ? { fields } : {}), view: toViewOptions(o) });
+    const model = draftFor.encoder.info.id;
     try {
-      const corpus: DraftCorpus = jsonl ? { records: readTextCorpus(o.corpus, fields) } : { index: (index = await CaseIndex.open(o.corpus, { model: indexModelFrom(encoder.info) })) };
-      const draft = await draftReport(encoder, corpus, image, {
-        k: o.k,
-        maxSentences: o.sentences,
-        caseWeight: o.caseWeight,
-        where,
-        view: toViewOptions(o),
-        ...(fields ? { fields } : {}),
-      });
+      const draft = await draftFor(image, { k: o.k, sentences: o.sentences, caseWeight: o.caseWeight, where, ...(fields ? { fields } : {}) });
       if (o.json) {
-        out(JSON.stringify({ model: encoder.info.id, ...draft }, null, 2));
+        out(JSON.stringify(draft, null, 2));
         return;
       }
       out(`# ${draft.notice}`);
-      out(`# ${image}: draft from ${draft.neighbours.length} similar cases (model ${encoder.info.id})`);
+      out(`# ${image}: draft from ${draft.neighbours.length} similar cases (model ${model})`);
       out('');
       out(draft.text || '(no sentence could be drawn from the corpus)');
       out('');
@@ -72,8 +60,7 @@ export function draftReportCommand(): Command {
       });
       if (draft.dropped.length) out(`Left out: ${draft.dropped.filter((d) => d.reason === 'near-duplicate').length} near-duplicates, ${draft.dropped.filter((d) => d.reason === 'contradiction').length} contradictions`);
     } finally {
-      index?.close();
-      await encoder.dispose();
+      await draftFor.dispose();
     }
   });
 }

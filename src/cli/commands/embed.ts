@@ -2,10 +2,14 @@ import { Command, Option } from 'commander';
 import { expandInputs } from '../../io/inputs.js';
 import { encodeNpyFloat32 } from '../../io/npy.js';
 import { DEFAULT_MODEL } from '../../models/defaults.js';
-import { embedInputs } from '../../tasks/embed.js';
 import { OptionError } from '../../core/errors.js';
+import { isFileError, type FileError } from '../../tasks/batch.js';
+import { pipeline } from '../../tasks/pipeline.js';
+import { textFeatureExtraction } from '../../tasks/pipelines.js';
+import type { ImageEmbeddingRow, TextEmbeddingRow } from '../../tasks/pipelines.js';
+import { cliFileError, fileErrorLine } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
-import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, writeOutput } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -32,16 +36,22 @@ export function embedCommand(): Command {
     const view = toViewOptions(o);
     const { files, problems } = await expandInputs(inputs);
     if (files.length === 0 && o.text.length === 0) return reportNoInputs(problems);
-    const encoder = await loadEncoderFromCli(o);
+    const embedImages = await pipeline('image-feature-extraction', o.model, { ...pipelineOptions(o), view });
+    const { encoder } = embedImages;
     const bar = progressBar('embed', files.length);
-    let result: Awaited<ReturnType<typeof embedInputs>>;
+    const rows: Array<ImageEmbeddingRow | TextEmbeddingRow> = [];
+    const errors: FileError[] = [];
     try {
-      result = await embedInputs(encoder, files, o.text, { view, batchSize: o.batchSize, onProgress: bar.onProgress });
+      for (const r of await embedImages(files, { batchSize: o.batchSize, onProgress: bar.onProgress })) {
+        if (isFileError(r)) errors.push(cliFileError(r));
+        else rows.push(r);
+      }
+      bar.stop();
+      if (o.text.length) rows.push(...(await textFeatureExtraction(encoder)(o.text)));
     } finally {
       bar.stop();
-      await encoder.dispose();
+      await embedImages.dispose();
     }
-    const { rows, errors } = result;
     const model = { id: encoder.info.id, dtype: encoder.info.dtype, dim: encoder.info.embedDim };
     if (o.out?.toLowerCase().endsWith('.npy')) {
       await writeOutput(o.out, encodeNpyFloat32(rows.map((r) => Float32Array.from(r.embedding)), encoder.info.embedDim), o.force);
@@ -49,14 +59,14 @@ export function embedCommand(): Command {
       await writeOutput(`${o.out}.json`, JSON.stringify(index, null, 2) + '\n', o.force);
       note(`wrote ${rows.length} embeddings of dimension ${encoder.info.embedDim} to ${o.out} (+ ${o.out}.json)`);
     } else {
-      const jsonl = rows.map((r) => JSON.stringify({ ...r, model: model.id })).join('\n') + (rows.length ? '\n' : '');
+      const jsonl = rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
       if (o.out) {
         await writeOutput(o.out, jsonl, o.force);
         note(`wrote ${rows.length} embeddings to ${o.out}`);
       } else process.stdout.write(jsonl);
     }
     const failed = [...problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } })), ...errors];
-    for (const f of failed) note(`medvlm: ${f.error.message} [${f.error.code}]`);
+    for (const f of failed) note(fileErrorLine(f));
     if (failed.length) process.exitCode = EXIT.input;
   });
 }

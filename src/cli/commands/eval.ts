@@ -7,7 +7,8 @@ import { runEval, type Cell, type EvalEvent } from '../../eval/runner.js';
 import type { CellResult } from '../../eval/result.js';
 import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
 import { exitCodeFor } from '../exit-codes.js';
-import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { loadDualEncoder } from '../../models/registry.js';
+import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -134,7 +135,7 @@ export function evalCommand(): Command {
         datasets,
         tasks,
         out: o.out,
-        load: (model) => loadEncoderFromCli({ ...o, model }),
+        load: (model) => loadDualEncoder(model, pipelineOptions(o)),
         ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}),
         ...(o.cache ? { cacheDir: o.cache } : {}),
         force: Boolean(o.force),

@@ -1,17 +1,15 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { existsSync } from 'node:fs';
-import { inputError, OptionError } from '../../core/errors.js';
-import { CaseIndex, type IndexHit, type StoredEntry } from '../../index-store/store.js';
+import { OptionError } from '../../core/errors.js';
+import type { IndexHit, StoredEntry } from '../../index-store/store.js';
 import { readManifest, DEFAULT_TEXT_FIELDS } from '../../index-store/manifest.js';
-import { indexModelFrom, readMeta } from '../../index-store/meta.js';
 import { parseWhere } from '../../index-store/where.js';
 import { expandInputs } from '../../io/inputs.js';
-import type { DualEncoder } from '../../models/capabilities.js';
 import { DEFAULT_MODEL } from '../../models/defaults.js';
-import { addToIndex } from '../../tasks/search.js';
+import { addToIndexFolder, exportIndex, indexStats, removeFromIndex } from '../../tasks/case-index.js';
+import { cliFileError, fileErrorLine } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
-import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out, writeOutput } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -26,36 +24,6 @@ export function indexModelOptions(): Option[] {
   return modelOptions(DEFAULT_MODEL).map((o) =>
     o.long === '--model' ? new Option('-m, --model <id>', "model id (default: the index's model; for a new index " + DEFAULT_MODEL + ')') : o.long === '--dtype' ? new Option('--dtype <dtype>', "weights variant (default: the index's)").choices(['fp32', 'q8']) : o,
   );
-}
-
-/**
- * Model CLI options with the index's model and dtype filled in where the user named none.
- * @throws E_INDEX_NOT_FOUND when `mustExist` and `dir` holds no index (checked before any model loads).
- */
-export function modelForIndex(dir: string, o: Partial<ModelCliOptions> & { batchSize: number }, mustExist = true): ModelCliOptions {
-  const meta = readMeta(dir);
-  if (!meta && mustExist) {
-    throw inputError('E_INDEX_NOT_FOUND', dir, existsSync(dir) ? 'not a medvlm index (no medvlm-index.json); create one with medvlm index add' : 'no such index folder; create one with medvlm index add');
-  }
-  return {
-    ...o,
-    model: o.model ?? meta?.model.id ?? DEFAULT_MODEL,
-    dtype: o.dtype ?? ((meta?.model.dtype as ModelCliOptions['dtype'] | undefined) ?? 'fp32'),
-    batchSize: o.batchSize,
-  };
-}
-
-/** Open an index with a loaded model (refused unless the model's weights match the index's). */
-export async function openIndexFor(dir: string, encoder: DualEncoder, create = false): Promise<CaseIndex> {
-  return CaseIndex.open(dir, { create, model: indexModelFrom(encoder.info) });
-}
-
-/** DICOM identifiers are printed only with --show-phi. */
-export function withoutPhi<T extends { dicom?: unknown; source?: unknown }>(x: T, showPhi: boolean): T {
-  if (showPhi) return x;
-  const copy = { ...x };
-  delete copy.dicom;
-  return copy;
 }
 
 /** A short one-line view of a hit's metadata. */
@@ -93,15 +61,13 @@ function addCommand(): Command {
     const fields = o.textFields ? o.textFields.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_TEXT_FIELDS];
     const manifest = o.textFrom ? readManifest(o.textFrom, fields) : undefined;
     const { files, problems } = await expandInputs(paths);
-    const encoder = await loadEncoderFromCli(modelForIndex(o.index, o, false));
-    let result: Awaited<ReturnType<typeof addToIndex>>;
-    const index = await openIndexFor(o.index, encoder, true).catch(async (e: unknown) => {
-      await encoder.dispose();
-      throw e;
-    });
     const bar = progressBar('index add', files.length || manifest?.length || 0);
+    let summary: Awaited<ReturnType<typeof addToIndexFolder>>;
     try {
-      result = await addToIndex(encoder, index, files, {
+      summary = await addToIndexFolder(o.index, files, {
+        ...(o.model ? { model: o.model } : {}),
+        ...(o.dtype ? { dtype: o.dtype } : {}),
+        load: pipelineOptions(o),
         ...(manifest ? { manifest } : {}),
         where,
         view: toViewOptions(o),
@@ -111,28 +77,15 @@ function addCommand(): Command {
       });
     } finally {
       bar.stop();
-      index.close();
-      await encoder.dispose();
     }
-    const errors = [...problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } })), ...result.errors];
-    const summary = {
-      index: resolve(o.index),
-      model: encoder.info.id,
-      added: result.added.length,
-      replaced: result.replaced.length,
-      unchanged: result.unchanged.length,
-      duplicates: result.duplicates,
-      filteredOut: result.filteredOut,
-      errors,
-      annBuilt: result.annBuilt,
-      timingMs: Object.fromEntries(Object.entries(result.timing).map(([k, v]) => [k, Math.round(v)])),
-    };
+    const errors = [...problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } })), ...summary.errors.map(cliFileError)];
+    summary = { ...summary, errors };
     if (o.json) out(JSON.stringify(summary, null, 2));
     else {
       out(`${summary.index}: added ${summary.added}, replaced ${summary.replaced}, unchanged ${summary.unchanged}, duplicate content ${summary.duplicates.length}, filtered out ${summary.filteredOut}, failed ${errors.length}`);
-      for (const d of result.duplicates) note(`medvlm: ${d.file}: same content as ${d.duplicateOf}, not added again`);
+      for (const d of summary.duplicates) note(`medvlm: ${d.file}: same content as ${d.duplicateOf}, not added again`);
     }
-    for (const e of errors) note(`medvlm: ${e.error.message} [${e.error.code}]`);
+    for (const e of errors) note(fileErrorLine(e));
     if (errors.length) process.exitCode = EXIT.input;
   });
 }
@@ -144,17 +97,10 @@ function removeCommand(): Command {
     .requiredOption('--index <dir>', 'index folder')
     .option('--json', 'print the summary as JSON')
     .action(async (paths: string[], o: { index: string; json?: boolean }) => {
-      const index = await CaseIndex.open(o.index);
-      try {
-        const abs = paths.map((p) => resolve(p));
-        const removed = await index.remove(abs);
-        await index.optimize({ ann: false });
-        if (o.json) out(JSON.stringify({ index: resolve(o.index), removed, requested: abs.length }));
-        else out(`${resolve(o.index)}: removed ${removed} of ${abs.length} paths`);
-        if (removed < abs.length) note(`medvlm: ${abs.length - removed} paths were not in the index`);
-      } finally {
-        index.close();
-      }
+      const r = await removeFromIndex(o.index, paths);
+      if (o.json) out(JSON.stringify(r));
+      else out(`${r.index}: removed ${r.removed} of ${r.requested} paths`);
+      if (r.removed < r.requested) note(`medvlm: ${r.requested - r.removed} paths were not in the index`);
     });
 }
 
@@ -164,9 +110,8 @@ function statsCommand(): Command {
     .requiredOption('--index <dir>', 'index folder')
     .option('--json', 'print JSON')
     .action(async (o: { index: string; json?: boolean }) => {
-      const index = await CaseIndex.open(o.index);
-      try {
-        const s = await index.stats();
+      {
+        const s = await indexStats(o.index);
         if (o.json) {
           out(JSON.stringify(s, null, 2));
           return;
@@ -179,8 +124,6 @@ function statsCommand(): Command {
         out(`body part  ${fmtCounts(s.byBodyPart)}`);
         out(`search     ${s.annIndex ? `approximate (${s.annIndex.type}, ${s.annIndex.indexedRows} rows indexed, ${s.annIndex.unindexedRows} not yet)` : 'exact (no ANN index)'}`);
         out(`on disk    ${(s.bytesOnDisk / 1e6).toFixed(1)} MB, table version ${s.tableVersion}`);
-      } finally {
-        index.close();
       }
     });
 }
@@ -199,15 +142,8 @@ function exportCommand(): Command {
     .option('--where <key=value>', 'only entries whose metadata matches (repeatable)', collect, [])
     .option('--show-phi', 'include DICOM study/series/SOP instance UIDs')
     .action(async (o: { index: string; out?: string; force?: boolean; vectors?: boolean; where: string[]; showPhi?: boolean }) => {
-      const where = parseWhere(o.where);
-      const index = await CaseIndex.open(o.index);
-      let lines: string[];
-      try {
-        const entries = await index.entries({ where, withVectors: Boolean(o.vectors) });
-        lines = entries.map((e) => JSON.stringify(withoutPhi({ ...e, ...(e.vector ? { vector: Array.from(e.vector) } : {}) }, Boolean(o.showPhi))));
-      } finally {
-        index.close();
-      }
+      const entries = await exportIndex(o.index, { where: parseWhere(o.where), vectors: Boolean(o.vectors), showPhi: Boolean(o.showPhi) });
+      const lines = entries.map((e) => JSON.stringify(e));
       const text = lines.join('\n') + (lines.length ? '\n' : '');
       if (o.out) {
         await writeOutput(o.out, text, o.force);

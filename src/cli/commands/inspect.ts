@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import { errorToJSON } from '../../core/errors.js';
 import { expandInputs } from '../../io/inputs.js';
-import { inspectFile, type InspectResult } from '../../tasks/inspect.js';
+import { toFileError, type FileError } from '../../tasks/batch.js';
+import type { InspectResult } from '../../tasks/inspect.js';
+import { pipeline } from '../../tasks/pipeline.js';
+import { cliFileError, fileErrorLine } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { note, out } from '../output.js';
 
@@ -14,13 +16,14 @@ export function inspectCommand(): Command {
     .option('--show-phi', 'also print patient identifiers (name, ID, birth date, UIDs)')
     .action(async (inputs: string[], o: { json?: boolean; showPhi?: boolean }) => {
       const { files, problems } = await expandInputs(inputs);
-      const results: Array<InspectResult | { file: string; error: ReturnType<typeof errorToJSON> }> = [];
+      const inspect = await pipeline('inspect');
+      const results: Array<InspectResult | FileError> = [];
       for (const p of problems) results.push({ file: p.input, error: { code: p.code, message: p.message } });
       for (const file of files) {
         try {
-          results.push(await inspectFile(file, { showPhi: o.showPhi }));
+          results.push(await inspect(file, { showPhi: Boolean(o.showPhi) }));
         } catch (e) {
-          results.push({ file, error: errorToJSON(e, file) });
+          results.push(cliFileError(toFileError(file, e)));
         }
       }
       const failed = results.filter((r) => 'error' in r);
@@ -28,7 +31,7 @@ export function inspectCommand(): Command {
         out(JSON.stringify(results.length === 1 && inputs.length === 1 && files.length === 1 ? results[0] : results, null, 2));
       } else {
         for (const r of results) {
-          if ('error' in r) note(`medvlm: ${r.error.message} [${r.error.code}]`);
+          if ('error' in r) note(fileErrorLine(r));
           else out(formatInspect(r));
         }
       }

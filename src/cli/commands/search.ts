@@ -1,13 +1,12 @@
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { OptionError } from '../../core/errors.js';
 import { parseWhere } from '../../index-store/where.js';
 import { RESEARCH_NOTICE } from '../../models/defaults.js';
-import { searchIndex, type SearchQuery } from '../../tasks/search.js';
-import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
+import { pipeline } from '../../tasks/pipeline.js';
+import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { out } from '../output.js';
-import { collect, describeMetadata, indexModelOptions, modelForIndex, openIndexFor, withoutPhi } from './index.js';
+import { collect, describeMetadata, indexModelOptions } from './index.js';
 
 interface SearchCliOptions extends Partial<ModelCliOptions>, ViewCliOptions {
   index: string;
@@ -40,15 +39,12 @@ export function searchCommand(): Command {
     if (Boolean(o.text) === Boolean(o.image)) throw new OptionError('E_BAD_OPTION', 'search: give exactly one of --text and --image');
     if (o.text !== undefined && o.target === 'text') throw new OptionError('E_BAD_OPTION', 'search: --target text searches stored texts with an image; use --image');
     const where = parseWhere(o.where);
-    const query: SearchQuery = o.text !== undefined ? { text: o.text } : { image: o.image as string };
-    const encoder = await loadEncoderFromCli(modelForIndex(o.index, o));
+    const query = o.text !== undefined ? { text: o.text } : { image: o.image as string };
+    const search = await pipeline('similar-case-search', o.model, { ...pipelineOptions(o), index: o.index });
     try {
-      const index = await openIndexFor(o.index, encoder);
-      try {
-        const r = await searchIndex(encoder, index, query, { k: o.k, where, exact: Boolean(o.exact), target: o.target, view: toViewOptions(o) });
-        const hits = r.hits.map((h) => withoutPhi(h, Boolean(o.showPhi)));
+        const r = await search(query, { k: o.k, where, exact: Boolean(o.exact), target: o.target, view: toViewOptions(o), showPhi: Boolean(o.showPhi) });
         if (o.json) {
-          out(JSON.stringify({ notice: RESEARCH_NOTICE, index: resolve(o.index), model: encoder.info.id, ...r, hits }, null, 2));
+          out(JSON.stringify(r, null, 2));
           return;
         }
         out(`# ${RESEARCH_NOTICE}`);
@@ -59,11 +55,8 @@ export function searchCommand(): Command {
           out(`${String(i + 1).padStart(3)}  ${h.similarity.toFixed(4)}  ${h.path}${meta ? `  [${meta}]` : ''}${text ? `\n       ${truncate(text, 160)}` : ''}`);
           if (o.showPhi && Object.keys(h.dicom).length) out(`       DICOM study ${h.dicom.studyUid ?? '-'} series ${h.dicom.seriesUid ?? '-'} instance ${h.dicom.sopUid ?? '-'}`);
         });
-      } finally {
-        index.close();
-      }
     } finally {
-      await encoder.dispose();
+      await search.dispose();
     }
   });
 }

@@ -34,7 +34,7 @@ export interface RawDataset {
 const IMAGE_EXT = /\.(png|jpe?g|tiff?|webp|dcm|dicom|nii|nii\.gz)$/i;
 
 function fileMissing(path: string, id: string): Error {
-  return inputError('E_FILE_NOT_FOUND', path, `data set ${id}: not found (point --data-root or MEDVLM_DATA at the folder that holds it)`);
+  return inputError('E_FILE_NOT_FOUND', path, `data set ${id}: not found (point the dataRoot option or MEDVLM_DATA at the folder that holds it)`);
 }
 
 /** JSONL or CSV rows as plain objects. */
@@ -45,7 +45,7 @@ export function readManifestRows(path: string): Record<string, unknown>[] {
     if (line.trim() === '') return [];
     try {
       const v: unknown = JSON.parse(line);
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError('not a JSON object');
       return [v as Record<string, unknown>];
     } catch (e) {
       throw inputError('E_DATASET_INVALID', path, `line ${i + 1}: ${(e as Error).message}`);

@@ -4,10 +4,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { inputError, OptionError } from '../../core/errors.js';
+import { inputError, optionError } from '../../core/errors.js';
 import { packageRoot } from '../../core/paths.js';
 import { didYouMean } from '../../core/suggest.js';
-import { loadTemplates, type TemplateSet } from '../../tasks/templates.js';
+import type { TemplateSet } from '../../tasks/templates.js';
+import { loadTemplates } from '../../tasks/templates-files.js';
 import { itemFileName, readSource, sourcePath, type RawItem } from './adapters.js';
 import { readDatasetSpec, type DatasetSpec, type StratifiedSplit } from './spec.js';
 import { stratifiedSplit } from './split.js';
@@ -46,7 +47,7 @@ export function findDatasetSpec(idOrFile: string, dir = datasetsDir()): DatasetS
   const found = specs.find((s) => s.id === idOrFile);
   if (!found) {
     const ids = specs.map((s) => s.id);
-    throw new OptionError('E_BAD_OPTION', `--datasets ${idOrFile}: unknown data set${didYouMean(idOrFile, ids)}; known: ${ids.join(', ')}`);
+    throw optionError('datasets', `${idOrFile}: unknown data set${didYouMean(idOrFile, ids)}; known: ${ids.join(', ')}`);
   }
   return found;
 }

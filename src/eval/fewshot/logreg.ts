@@ -5,6 +5,7 @@
  * - K > 2: multinomial (softmax) loss: C·Σ -log softmax(Wx + b)_y + ½‖W‖²_F.
  * The intercepts are not penalised. Minimised by L-BFGS to max |gradient| ≤ 1e-9 (relative).
  */
+import { MedvlmError } from '../../core/errors.js';
 import { lbfgs } from './lbfgs.js';
 
 /** A fitted probe. */
@@ -32,7 +33,7 @@ export function fitLogistic(x: ArrayLike<number>[], y: number[], k: number, opts
   const C = opts.C ?? 1;
   const n = x.length;
   const dim = n ? x[0].length : 0;
-  if (k < 2) throw new Error(`fitLogistic: need at least 2 classes, got ${k}`);
+  if (k < 2) throw new MedvlmError('E_INTERNAL', `fitLogistic: need at least 2 classes, got ${k}`);
   if (k === 2) {
     // parameters: w (dim), b
     const fn = (p: Float64Array, g: Float64Array): number => {

@@ -36,7 +36,7 @@ export async function writeReport(resultsDir: string, opts: WriteReportOptions =
   for (const [name, mark] of Object.entries(MARKS)) {
     const p = join(out, name);
     if (existsSync(p) && !opts.force && !readFileSync(p, 'utf8').slice(0, 4096).includes(mark)) {
-      throw new OptionError('E_OUTPUT_EXISTS', `${p}: already exists and was not written by medvlm report; choose another --out or add --force`, { file: p });
+      throw new OptionError('E_OUTPUT_EXISTS', `${p}: already exists and was not written by medvlm report; choose another output folder or replace it (force)`, { file: p, option: 'out' });
     }
   }
   const files = [join(out, REPORT_FILES.markdown), join(out, REPORT_FILES.csv), join(out, REPORT_FILES.html)];

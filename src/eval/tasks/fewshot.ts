@@ -4,7 +4,8 @@
  * for one seed, the k = 2 shots contain the k = 1 shot, and so on.
  */
 import { classificationReport, mulberry32 } from '../../metrics/index.js';
-import { dot, type Scorer } from '../../tasks/zero-shot.js';
+import { dot } from '../../core/vectors.js';
+import type { Scorer } from '../../tasks/zero-shot.js';
 import { shuffled } from '../datasets/split.js';
 import type { EvalItem } from '../datasets/types.js';
 import { fitLogistic, predictLogistic } from '../fewshot/logreg.js';

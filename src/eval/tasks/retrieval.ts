@@ -3,7 +3,7 @@
  * relevant to every image that carries it (and an image to every one of its captions).
  */
 import { retrievalMetrics } from '../../metrics/index.js';
-import { dot } from '../../tasks/zero-shot.js';
+import { dot } from '../../core/vectors.js';
 import type { RetrievalMetricsResult } from '../result.js';
 
 /** The unique captions and, for each item, the indices of its captions among them. */

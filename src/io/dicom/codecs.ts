@@ -1,6 +1,6 @@
 /** Decode one compressed frame with the WebAssembly codecs of dcmjs-codecs (libjpeg-turbo, CharLS, OpenJPEG, RLE). */
 import dcmjsCodecs from 'dcmjs-codecs';
-import { DependencyError, inputError } from '../../core/errors.js';
+import { DependencyError, inputError, MedvlmError } from '../../core/errors.js';
 import type { PixelAttributes } from './attributes.js';
 import { messageOf } from './dataset.js';
 import type { PixelEncoding } from './syntaxes.js';
@@ -96,9 +96,10 @@ export async function decodeFrame(
         out = NativeCodecs.decodeJpeg2000(ctx, {});
         break;
       default:
-        throw new Error(`no decoder for ${encoding}`);
+        throw inputError('E_DICOM_UNSUPPORTED', source, `frame ${frameIndex + 1}: no decoder for ${encoding}`);
     }
   } catch (e) {
+    if (e instanceof MedvlmError) throw e;
     resetCodecs();
     throw inputError('E_DECODE_FAILED', source, `frame ${frameIndex + 1}: ${encoding} decoding failed (${messageOf(e)})`, e);
   }

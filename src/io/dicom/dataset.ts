@@ -1,7 +1,7 @@
 /** Parse DICOM bytes into a dicom-parser data set, with or without preamble and meta header. */
 import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
-import { inflateRawSync } from 'node:zlib';
+import { ioPlatform } from '../platform.js';
 import { inputError } from '../../core/errors.js';
 import { transferSyntaxInfo, type TransferSyntaxInfo } from './syntaxes.js';
 
@@ -51,7 +51,7 @@ function inflater(source: string) {
   return (byteArray: Uint8Array, position: number): Uint8Array => {
     let inflated: Uint8Array;
     try {
-      inflated = inflateRawSync(byteArray.subarray(position));
+      inflated = ioPlatform().inflateRaw(byteArray.subarray(position));
     } catch (e) {
       throw inputError('E_DICOM_INVALID', source, `deflated data set cannot be inflated (${messageOf(e)})`, e);
     }

@@ -1,0 +1,154 @@
+/**
+ * JSON Schemas of every result the library returns and the CLI prints with `--json` (TypeBox: each
+ * schema is plain JSON Schema, draft 2020-12 compatible, and its TypeScript type follows from it).
+ * The server validates and documents its answers with the same objects; tests check real CLI output
+ * against them.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Num = Type.Number();
+const Str = Type.String();
+const opt = <T extends TSchema>(t: T) => Type.Optional(t);
+
+/** `{code, message}` of a failed input (and the library option at fault, when there is one). */
+export const ErrorBody = Type.Object({ code: Type.String({ pattern: '^E_[A-Z0-9_]+$' }), message: Str, option: opt(Str), file: opt(Str) }, { $id: 'ErrorBody' });
+
+/** An input that could not be processed. */
+export const FileErrorSchema = Type.Object({ file: Str, error: ErrorBody }, { $id: 'FileError' });
+
+/** One label with its score. */
+export const LabelScoreSchema = Type.Object({ label: Str, score: Type.Number({ minimum: 0, maximum: 1 }) }, { $id: 'LabelScore' });
+
+/** Labels of one image, best first (the pipeline's answer for one input). */
+export const LabelsSchema = Type.Array(LabelScoreSchema, { $id: 'Labels' });
+
+/** Zero-shot result for one input. */
+export const ClassifyResultSchema = Type.Object({ file: Str, labels: Type.Array(LabelScoreSchema) }, { $id: 'ClassifyResult' });
+
+/** `medvlm classify --json`: one entry per input. */
+export const ClassifyOutputSchema = Type.Array(Type.Union([ClassifyResultSchema, FileErrorSchema]), { $id: 'ClassifyOutput' });
+
+/** One embedding row (`medvlm embed` JSONL). */
+export const EmbeddingRowSchema = Type.Union(
+  [
+    Type.Object({ kind: Type.Literal('image'), file: Str, embedding: Type.Array(Num, { minItems: 1 }), model: Str }),
+    Type.Object({ kind: Type.Literal('text'), text: Str, embedding: Type.Array(Num, { minItems: 1 }), model: Str }),
+  ],
+  { $id: 'EmbeddingRow' },
+);
+
+const WindowSchema = Type.Object({ center: Num, width: Num, source: opt(Str) });
+
+/** `medvlm inspect --json` for one file. */
+export const InspectResultSchema = Type.Object(
+  {
+    file: Str,
+    format: Type.Union(['dicom', 'nifti', 'png', 'jpeg', 'tiff', 'webp'].map((f) => Type.Literal(f))),
+    shape: Type.Array(Type.Integer()),
+    rows: Type.Integer(),
+    columns: Type.Integer(),
+    frames: Type.Integer(),
+    timepoints: Type.Integer(),
+    samplesPerPixel: Type.Integer(),
+    photometric: Str,
+    transferSyntax: opt(Str),
+    transferSyntaxUID: opt(Str),
+    spacing: Type.Array(Num),
+    orientation: opt(Str),
+    modality: opt(Str),
+    values: Type.Object({ min: Num, max: Num, mean: Num }),
+    windows: Type.Array(WindowSchema),
+    invertForDisplay: Type.Boolean(),
+    meta: Type.Record(Str, Type.Unknown()),
+    phi: opt(Type.Record(Str, Str)),
+  },
+  { $id: 'InspectResult' },
+);
+
+const MetadataSchema = Type.Object({
+  modality: opt(Str),
+  body_part: opt(Str),
+  plane: opt(Str),
+  split: opt(Str),
+  case_id: opt(Str),
+  labels: opt(Type.Array(Str)),
+});
+const DicomIdsSchema = Type.Object({ studyUid: opt(Str), seriesUid: opt(Str), sopUid: opt(Str) });
+
+/** One search hit. DICOM UIDs appear only when asked for (`showPhi`). */
+export const IndexHitSchema = Type.Object({
+  kind: Type.Union([Type.Literal('image'), Type.Literal('text')]),
+  path: Str,
+  field: opt(Str),
+  text: opt(Str),
+  similarity: Num,
+  hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  metadata: MetadataSchema,
+  texts: Type.Record(Str, Str),
+  dicom: opt(DicomIdsSchema),
+});
+
+/** `medvlm search --json`. */
+export const SearchOutputSchema = Type.Object(
+  {
+    notice: Str,
+    index: Str,
+    model: Str,
+    query: Type.Object({ text: opt(Str), image: opt(Str) }),
+    target: Type.Union([Type.Literal('image'), Type.Literal('text')]),
+    exact: Type.Boolean(),
+    hits: Type.Array(IndexHitSchema),
+  },
+  { $id: 'SearchOutput' },
+);
+
+const SourceSchema = Type.Object({ path: Str, caseId: opt(Str), field: Str });
+
+/** `medvlm draft-report --json`. */
+export const DraftOutputSchema = Type.Object(
+  {
+    model: Str,
+    notice: Str,
+    image: Str,
+    text: Str,
+    sentences: Type.Array(Type.Object({ text: Str, source: SourceSchema, caseSimilarity: Num, sentenceSimilarity: Num, score: Num })),
+    dropped: Type.Array(Type.Object({ text: Str, source: SourceSchema, reason: Type.Union([Type.Literal('near-duplicate'), Type.Literal('contradiction')]), keptInstead: Str })),
+    neighbours: Type.Array(Type.Object({ path: Str, caseId: opt(Str), similarity: Num })),
+  },
+  { $id: 'DraftOutput' },
+);
+
+/** `medvlm ask --json`. */
+export const AskOutputSchema = Type.Object(
+  {
+    model: Str,
+    notice: Str,
+    image: Str,
+    question: Str,
+    kind: Type.Union([Type.Literal('yes/no'), Type.Literal('either/or'), Type.Literal('choices')]),
+    answer: Str,
+    candidates: Type.Array(Type.Object({ label: Str, score: Num, statements: Type.Array(Str) })),
+  },
+  { $id: 'AskOutput' },
+);
+
+/** Every result schema by name (the server's OpenAPI components use these names). */
+export const RESULT_SCHEMAS = {
+  ErrorBody,
+  FileError: FileErrorSchema,
+  LabelScore: LabelScoreSchema,
+  Labels: LabelsSchema,
+  ClassifyResult: ClassifyResultSchema,
+  ClassifyOutput: ClassifyOutputSchema,
+  EmbeddingRow: EmbeddingRowSchema,
+  InspectResult: InspectResultSchema,
+  SearchOutput: SearchOutputSchema,
+  DraftOutput: DraftOutputSchema,
+  AskOutput: AskOutputSchema,
+} as const;
+
+/** A result schema's name. */
+export type ResultSchemaName = keyof typeof RESULT_SCHEMAS;
+
+/** The TypeScript type of a result schema. */
+export type ResultOf<N extends ResultSchemaName> = Static<(typeof RESULT_SCHEMAS)[N]>;
