@@ -73,6 +73,15 @@ function readConfig(folder: string): { model_type?: unknown; medvlm?: { medical?
   }
 }
 
+/**
+ * Models bundled with medvlm are medical models unless their config.json says otherwise
+ * (`"medvlm": {"medical": false}`): the flag is read where present, so a bundled general-domain
+ * model can opt out without changing the shipped medical models' files (and so their hashes).
+ */
+function bundledIsMedical(folder: string): boolean {
+  return readConfig(folder).medvlm?.medical !== false;
+}
+
 function modelTypeOf(folder: string): string {
   const t = readConfig(folder).model_type;
   return typeof t === 'string' ? t : 'unknown';
@@ -109,7 +118,7 @@ export async function listModels(opts: ListModelsOptions = {}): Promise<ModelLis
   }
   for (const name of listBundledModels(bundledDir)) {
     const folder = join(bundledDir, name);
-    out.push({ id: name, family: modelTypeOf(folder), kind: 'bundled', loadable: true, localDtypes: localDtypes(folder), location: folder, medical: readConfig(folder).medvlm?.medical === true, note: 'bundled with medvlm; works offline' });
+    out.push({ id: name, family: modelTypeOf(folder), kind: 'bundled', loadable: true, localDtypes: localDtypes(folder), location: folder, medical: bundledIsMedical(folder), note: 'bundled with medvlm; works offline' });
   }
   const known = new Set(HUB_CATALOG.map((e) => e.id));
   for (const id of cachedHubIds(cacheDir).filter((i) => !known.has(i))) {

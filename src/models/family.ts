@@ -1,5 +1,5 @@
 /**
- * What a dual-encoder family declares: its scoring rule, the engine classes for its towers, how
+ * What a dual-encoder family declares (register your own with `registerDualEncoderFamily`): its scoring rule, the engine classes for its towers, how
  * its tokenizer pads, which outputs carry the embeddings, and its default logit parameters.
  * Families are data; the shared implementation lives in transformers-dual-encoder.ts.
  */
@@ -23,6 +23,7 @@ export interface DualEncoderFamily {
   scoring: ScoringRule;
   /** Whether logits carry an additive bias (SigLIP) or not (CLIP). */
   hasLogitBias: boolean;
+  /** transformers.js class names of the text tower, the image tower and the joint model (`onnx/model.onnx`). */
   textModel: EngineModelClass;
   visionModel: EngineModelClass;
   jointModel: EngineModelClass;

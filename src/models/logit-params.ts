@@ -5,8 +5,7 @@
  *     solve logits = s*cos + b by least squares (through the origin when the family has no bias);
  *  3. otherwise, the family's initial values from config.json, noted in `info.notes`.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ModelFiles } from '../runtime/model-files.js';
 import { loadModel, rgbToEngineImage, type EngineLoadContext, type EngineProcessor, type EngineTokenizer } from '../runtime/engine.js';
 import { onnxFileFor, type ModelDtype } from '../runtime/dtype.js';
 import type { DualEncoderFamily } from './family.js';
@@ -56,10 +55,12 @@ export function logitsFromConfig(config: Record<string, unknown>): LogitParams |
  * the files present. A hub id (nothing local yet): q8 first, the smallest download (scale and bias
  * come out exact from any variant, since its logits are computed from its own embeddings).
  */
-export function jointCandidates(folder: string | undefined, dtype: ModelDtype): ModelDtype[] {
+export async function jointCandidates(files: ModelFiles | undefined, dtype: ModelDtype): Promise<ModelDtype[]> {
   const unique = (list: ModelDtype[]): ModelDtype[] => list.filter((d, i) => list.indexOf(d) === i);
-  if (folder === undefined) return unique(['q8', dtype]);
-  return unique([dtype, 'fp32', 'q8']).filter((d) => existsSync(join(folder, onnxFileFor('model', d))));
+  if (files === undefined || files.remote) return unique(['q8', dtype]);
+  const out: ModelDtype[] = [];
+  for (const d of unique([dtype, 'fp32', 'q8'])) if (await files.exists(onnxFileFor('model', d))) out.push(d);
+  return out;
 }
 
 /** Solve logits = s*cos (+ b) from pairs; returns undefined when the cosines do not vary enough. */
@@ -94,9 +95,9 @@ export async function logitsFromJointModel(
   family: DualEncoderFamily,
   tokenizer: EngineTokenizer,
   processor: EngineProcessor,
-  folder: string | undefined,
+  files: ModelFiles | undefined,
 ): Promise<LogitParams | undefined> {
-  for (const dtype of jointCandidates(folder, ctx.dtype)) {
+  for (const dtype of await jointCandidates(files, ctx.dtype)) {
     let model;
     try {
       model = await loadModel(ctx, family.jointModel, dtype);

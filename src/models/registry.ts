@@ -1,13 +1,15 @@
 /**
- * The family registry: config.json `model_type` → family, and `loadDualEncoder`, the one entry
- * point that turns a model id (bundled name, folder, hub id) into a DualEncoder.
+ * `loadDualEncoder` (Node), the one entry point that turns a model id (bundled name, folder, hub id)
+ * into a DualEncoder. Families are looked up in families.ts.
  */
+export { registerDualEncoderFamily, supportedModelTypes, familyForConfig } from './families.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelLoadError, OptionError } from '../core/errors.js';
 import { resolveRuntimeSettings, type RuntimeOptions } from '../runtime/env.js';
 import { isModelDtype, MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
 import { loadConfigJson, type EngineLoadContext, type LoadProgress } from '../runtime/engine.js';
+import { folderModelFiles } from '../runtime/model-files-node.js';
 import {
   hubCacheFolder,
   missingModelFiles,
@@ -17,9 +19,7 @@ import {
   type ModelSource,
 } from '../runtime/sources.js';
 import type { DualEncoder } from './capabilities.js';
-import type { DualEncoderFamily } from './family.js';
-import { clipFamily } from './clip/family.js';
-import { siglipFamily } from './siglip/family.js';
+import { familyForConfig } from './families.js';
 import { TransformersDualEncoder, type BatchSizes } from './transformers-dual-encoder.js';
 
 /** Options of `loadDualEncoder`. */
@@ -34,41 +34,12 @@ export interface LoadDualEncoderOptions extends RuntimeOptions {
   batchSize?: Partial<BatchSizes>;
 }
 
-const families = new Map<string, DualEncoderFamily>();
-
 // transformers.js keeps its settings (cache, remote access) in one global `env`: loads run one at a time.
 let loadQueue: Promise<unknown> = Promise.resolve();
 function exclusive<T>(fn: () => Promise<T>): Promise<T> {
   const run = loadQueue.then(fn, fn);
   loadQueue = run.catch(() => undefined);
   return run;
-}
-
-/** Register a family under each of its `model_type` values (later registrations win). */
-export function registerDualEncoderFamily(family: DualEncoderFamily): void {
-  for (const t of family.modelTypes) families.set(t, family);
-}
-
-registerDualEncoderFamily(clipFamily);
-registerDualEncoderFamily(siglipFamily);
-
-/** The `model_type` values that load as dual encoders, sorted. */
-export function supportedModelTypes(): string[] {
-  return [...families.keys()].sort();
-}
-
-/** The family for a config.json, or E_MODEL_INVALID listing the supported model types. */
-export function familyForConfig(config: Record<string, unknown>, where: string): DualEncoderFamily {
-  const type = config.model_type;
-  const family = typeof type === 'string' ? families.get(type) : undefined;
-  if (!family) {
-    throw new ModelLoadError(
-      'E_MODEL_INVALID',
-      `${where}: config.json model_type ${JSON.stringify(type ?? null)} is not a supported dual encoder (supported: ${supportedModelTypes().join(', ')})`,
-      { file: where },
-    );
-  }
-  return family;
 }
 
 function readConfig(folder: string): Record<string, unknown> {
@@ -109,5 +80,6 @@ async function loadDualEncoderNow(id: string, opts: LoadDualEncoderOptions): Pro
   const ctx: EngineLoadContext = { id, source, settings, dtype, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
   const config = source.kind === 'hub' ? await loadConfigJson(ctx) : readConfig(source.location);
   const family = familyForConfig(config, source.location);
-  return TransformersDualEncoder.load(family, ctx, config, resolved.kind, opts.batchSize);
+  const files = source.kind === 'hub' ? { ...folderModelFiles(hubCacheFolder(settings.cacheDir, source.location)), remote: true } : folderModelFiles(source.location);
+  return TransformersDualEncoder.load(family, ctx, config, resolved.kind, files, opts.batchSize);
 }

@@ -4,8 +4,6 @@
  * models, batching, and L2-normalised Float32Array outputs. A family (clip, siglip, ...) only
  * declares data (see family.ts).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { InferenceError, inputError, MedvlmError } from '../core/errors.js';
 import {
   loadImageProcessor,
@@ -17,8 +15,8 @@ import {
   type EngineProcessor,
   type EngineTokenizer,
 } from '../runtime/engine.js';
-import { hashFolderFiles } from '../runtime/hashing.js';
-import { REQUIRED_JSON_FILES, requiredOnnxFiles, type ModelSourceKind } from '../runtime/sources.js';
+import type { ModelFiles } from '../runtime/model-files.js';
+import { REQUIRED_JSON_FILES, requiredOnnxFiles, type ModelSourceKind } from '../runtime/model-source.js';
 import type { DualEncoder, ModelInfo, RGBImage, ScoringRule, StageTimes } from './capabilities.js';
 import type { DualEncoderFamily } from './family.js';
 import { normalizedRows, pickOutput } from './embeddings.js';
@@ -63,14 +61,16 @@ export class TransformersDualEncoder implements DualEncoder {
   }
 
   /**
-   * Load a dual encoder of `family`. `ctx.source` is where the files are read from (an absolute
-   * folder, or a hub id); `sourceKind` is how the user's id was interpreted (for info).
+   * Load a dual encoder of `family`. `ctx.source` is where the engine reads the files from (an absolute
+   * folder, a hub id, or a URL); `files` gives their existence and hashes (undefined for a hub id not
+   * yet downloaded); `sourceKind` is how the user's id was interpreted (for info).
    */
   static async load(
     family: DualEncoderFamily,
     ctx: EngineLoadContext,
     config: Record<string, unknown>,
     sourceKind: ModelSourceKind,
+    files: ModelFiles | undefined,
     batch: Partial<BatchSizes> = {},
   ): Promise<TransformersDualEncoder> {
     const tokenizer = await loadTokenizer(ctx);
@@ -79,18 +79,19 @@ export class TransformersDualEncoder implements DualEncoder {
     let visionModel: EngineModel | undefined;
     try {
       visionModel = await loadModel(ctx, family.visionModel);
-      const folder = ctx.source.kind === 'hub' ? undefined : ctx.source.location;
       const notes: string[] = [];
-      let logits = logitsFromConfig(config) ?? (await logitsFromJointModel(ctx, family, tokenizer, processor, folder));
+      let logits = logitsFromConfig(config) ?? (await logitsFromJointModel(ctx, family, tokenizer, processor, files));
       if (!logits) {
         const d = family.defaultLogits(config);
         const note = `logit scale/bias not in config.json and no usable joint model: using ${d.why}`;
         notes.push(note);
         logits = { scale: d.scale, bias: d.bias, source: 'default', note };
       }
-      const location = ctx.source.kind === 'hub' ? join(ctx.settings.cacheDir, ...ctx.source.location.split('/')) : ctx.source.location;
+      const location = files?.location ?? ctx.source.location;
       const loaded = [...REQUIRED_JSON_FILES, ...requiredOnnxFiles(ctx.dtype), ...(logits.file ? [logits.file] : [])];
-      const fileHashes = await hashFolderFiles(location, loaded.filter((f) => existsSync(join(location, f))));
+      const present: string[] = [];
+      for (const f of loaded) if (files && (await files.exists(f))) present.push(f);
+      const fileHashes = files ? await files.hashes(present) : {};
       const partial = new TransformersDualEncoder(
         { id: ctx.id, family: family.name, location, dtype: ctx.dtype, embedDim: 0, fileHashes, source: sourceKind, logitSource: logits.source, threads: ctx.settings.threads, notes },
         family,

@@ -2,23 +2,12 @@
  * The bridge to transformers.js: the only module (with env.ts) that imports it. Models get the
  * engine's classes through narrow interfaces defined here, so they never see the library's own types.
  */
-import {
-  AutoConfig,
-  AutoProcessor,
-  AutoTokenizer,
-  CLIPModel,
-  CLIPTextModelWithProjection,
-  CLIPVisionModelWithProjection,
-  RawImage,
-  SiglipModel,
-  SiglipTextModel,
-  SiglipVisionModel,
-  type ProgressInfo,
-} from '@huggingface/transformers';
+import * as transformers from '@huggingface/transformers';
+import { AutoConfig, AutoProcessor, AutoTokenizer, RawImage, type ProgressInfo } from '@huggingface/transformers';
 import { ModelLoadError, MedvlmError } from '../core/errors.js';
-import { applyRuntimeSettings, sessionOptionsFor, type RuntimeSettings } from './env.js';
+import { applyRuntimeSettings, sessionOptionsFor, type RuntimeSettings } from './settings.js';
 import type { ModelDtype } from './dtype.js';
-import { offlineMessage, type ModelSource } from './sources.js';
+import { offlineMessage, type ModelSource } from './model-source.js';
 
 /** Download progress of one file. */
 export interface LoadProgress {
@@ -50,21 +39,21 @@ export type EngineTokenizer = (
 /** An image processor: RGB images → `{pixel_values}`. */
 export type EngineProcessor = (images: unknown[]) => Promise<Record<string, unknown>>;
 
-/** Which transformers.js model class to load. */
-export type EngineModelClass = 'clip-text' | 'clip-vision' | 'clip-joint' | 'siglip-text' | 'siglip-vision' | 'siglip-joint';
+/** The name of a transformers.js model class (e.g. `CLIPTextModelWithProjection`), as a family declares it. */
+export type EngineModelClass = string;
 
 interface PretrainedClass {
   from_pretrained(id: string, options: Record<string, unknown>): Promise<unknown>;
 }
 
-const MODEL_CLASSES: Record<EngineModelClass, PretrainedClass> = {
-  'clip-text': CLIPTextModelWithProjection as unknown as PretrainedClass,
-  'clip-vision': CLIPVisionModelWithProjection as unknown as PretrainedClass,
-  'clip-joint': CLIPModel as unknown as PretrainedClass,
-  'siglip-text': SiglipTextModel as unknown as PretrainedClass,
-  'siglip-vision': SiglipVisionModel as unknown as PretrainedClass,
-  'siglip-joint': SiglipModel as unknown as PretrainedClass,
-};
+/** The transformers.js class of that name, or E_MODEL_INVALID when the engine has none. */
+function modelClass(name: EngineModelClass): PretrainedClass {
+  const cls = (transformers as unknown as Record<string, unknown>)[name] as Partial<PretrainedClass> | undefined;
+  if (!cls || typeof cls.from_pretrained !== 'function') {
+    throw new ModelLoadError('E_MODEL_INVALID', `transformers.js has no model class ${JSON.stringify(name)} (a family names a class this version lacks)`);
+  }
+  return cls as PretrainedClass;
+}
 
 /** What every engine load needs to know. */
 export interface EngineLoadContext {
@@ -153,7 +142,7 @@ export async function loadImageProcessor(ctx: EngineLoadContext): Promise<Engine
 /** Load one ONNX model through the given transformers.js class, with the context's dtype and threads. */
 export async function loadModel(ctx: EngineLoadContext, cls: EngineModelClass, dtype: ModelDtype = ctx.dtype): Promise<EngineModel> {
   try {
-    const model = (await MODEL_CLASSES[cls].from_pretrained(engineId(ctx), {
+    const model = (await modelClass(cls).from_pretrained(engineId(ctx), {
       ...baseOptions(ctx),
       ...sessionOptionsFor(ctx.settings),
       dtype,

@@ -1,12 +1,13 @@
 /**
- * Runtime settings for the inference engine: cache folder, threads, device, offline mode and hub
- * endpoint. Resolved from options, then environment variables, then defaults, and applied to
- * transformers.js' global `env` right before a model loads.
+ * Runtime settings for the inference engine in Node: cache folder, threads, offline mode and hub
+ * endpoint, resolved from options, then environment variables, then defaults (settings.ts applies them).
  */
 import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { env as transformersEnv, LogLevel } from '@huggingface/transformers';
 import { OptionError } from '../core/errors.js';
+import type { RuntimeSettings } from './settings.js';
+
+export { applyRuntimeSettings, sessionOptionsFor, type RuntimeSettings } from './settings.js';
 
 /** What a caller may set; anything left out comes from the environment or a default. */
 export interface RuntimeOptions {
@@ -18,16 +19,6 @@ export interface RuntimeOptions {
   offline?: boolean;
   /** Hub base URL (default `$HF_ENDPOINT` or https://huggingface.co/). */
   hubEndpoint?: string;
-}
-
-/** Fully resolved runtime settings. */
-export interface RuntimeSettings {
-  cacheDir: string;
-  threads: number;
-  offline: boolean;
-  hubEndpoint: string;
-  /** Always 'cpu': 'auto' tries CUDA first on linux-x64 and throws instead of falling back. */
-  device: 'cpu';
 }
 
 /** Resolve options against environment variables and defaults; rejects a bad thread count. */
@@ -44,22 +35,4 @@ export function resolveRuntimeSettings(opts: RuntimeOptions = {}, environment: N
     hubEndpoint: endpoint.endsWith('/') ? endpoint : `${endpoint}/`,
     device: 'cpu',
   };
-}
-
-/**
- * Point transformers.js at the settings for one load. `remote` allows hub downloads (and the file
- * cache that goes with them); local folders load with both off so a stale cache never shadows them.
- */
-export function applyRuntimeSettings(settings: RuntimeSettings, remote: boolean): void {
-  transformersEnv.allowLocalModels = true;
-  transformersEnv.allowRemoteModels = remote && !settings.offline;
-  transformersEnv.useFSCache = remote;
-  transformersEnv.cacheDir = settings.cacheDir;
-  transformersEnv.remoteHost = settings.hubEndpoint;
-  transformersEnv.logLevel = LogLevel.ERROR;
-}
-
-/** Per-model options handed to transformers.js `from_pretrained`. */
-export function sessionOptionsFor(settings: RuntimeSettings): { device: 'cpu'; session_options: { intraOpNumThreads: number } } {
-  return { device: settings.device, session_options: { intraOpNumThreads: settings.threads } };
 }

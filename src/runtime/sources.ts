@@ -8,16 +8,10 @@ import { closestNames } from '../core/suggest.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ModelLoadError } from '../core/errors.js';
-import { onnxFileFor, type ModelDtype } from './dtype.js';
+import type { ModelDtype } from './dtype.js';
+import { REQUIRED_JSON_FILES, requiredOnnxFiles, type ModelSource } from './model-source.js';
 
-/** How a model id was interpreted. */
-export type ModelSourceKind = 'bundled' | 'folder' | 'hub';
-
-/** A resolved model source. `location` is an absolute folder, or the hub id for `hub`. */
-export interface ModelSource {
-  kind: ModelSourceKind;
-  location: string;
-}
+export * from './model-source.js';
 
 /** Options for `resolveModelSource`. */
 export interface ResolveOptions {
@@ -25,14 +19,6 @@ export interface ResolveOptions {
   bundledDir?: string;
   /** Working directory for relative paths (default: `process.cwd()`). */
   cwd?: string;
-}
-
-/** The JSON files every model folder needs. */
-export const REQUIRED_JSON_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'preprocessor_config.json'] as const;
-
-/** The ONNX files a dual encoder needs for a dtype. */
-export function requiredOnnxFiles(dtype: ModelDtype): string[] {
-  return [onnxFileFor('text_model', dtype), onnxFileFor('vision_model', dtype)];
 }
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[\w.-]{1,96}$/;
@@ -114,14 +100,4 @@ export function validateModelFolder(folder: string, dtype: ModelDtype): void {
 /** Folder where transformers.js caches a hub model's files (`<cacheDir>/<org>/<name>`). */
 export function hubCacheFolder(cacheDir: string, hubId: string): string {
   return join(cacheDir, ...hubId.split('/'));
-}
-
-/** One sentence telling the user the hub cannot be reached and how to use a local folder instead. */
-export function offlineMessage(hubId: string, dtype: ModelDtype, reason: string): string {
-  const files = [...REQUIRED_JSON_FILES, ...requiredOnnxFiles(dtype)].join(', ');
-  return (
-    `${hubId}: the Hugging Face hub cannot be reached (${reason}) and the model is not in the cache; ` +
-    `to run without network, pass a local folder in the Hugging Face layout with --model /path/to/folder ` +
-    `(containing ${files}).`
-  );
 }

@@ -147,7 +147,7 @@ export function encodeImageInputs(encoder: Pick<DualEncoder, 'encodeImages'>, in
 
 /** Embed one input; a bad input throws its typed error (no FileError). */
 export async function embedOne(encoder: Pick<DualEncoder, 'encodeImages'>, input: ImageInput, opts: Pick<BatchOptions, 'view' | 'hash'> = {}): Promise<EncodedImage> {
-  const p = await prepareInput(input, 0, opts);
+  const p = await prepareInput(input, undefined, opts);
   const [embedding] = await encoder.encodeImages([p.rgb!]);
   return { file: p.file, ...(p.hash ? { hash: p.hash } : {}), embedding, ...(p.header ? { header: p.header } : {}), fromCache: false };
 }

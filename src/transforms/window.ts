@@ -2,7 +2,7 @@
  * Display windowing: which window to use (from the file, a preset, explicit C/W, percentiles) and
  * applying it with DICOM's linear VOI function (PS3.3 C.11.2.1.2.1).
  */
-import { OptionError, optionError } from '../core/errors.js';
+import { OptionError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 import type { MedicalImage, Window } from '../io/types.js';
 import { WINDOW_PRESETS, isWindowPreset, type WindowPresetName } from './presets.js';

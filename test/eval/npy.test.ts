@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpy, readNpz } from '../../src/eval/datasets/npy.js';
 
 const OUT = fileURLToPath(new URL('../.corpus/eval-npy/', import.meta.url));
@@ -21,8 +21,11 @@ function py(code: string): string {
 }
 
 describe.skipIf(!hasNumpy)('npz written by numpy', () => {
-  mkdirSync(OUT, { recursive: true });
-  py(`
+  // fixtures are written in beforeAll: a skipped suite's body still runs at collection time
+  let expected: Record<string, { shape: number[]; values: number[]; dtype: string }> = {};
+  beforeAll(() => {
+    mkdirSync(OUT, { recursive: true });
+    py(`
 import numpy as np
 rng = np.random.default_rng(0)
 a = dict(
@@ -38,13 +41,14 @@ np.savez('${OUT}stored.npz', **a)
 np.savez_compressed('${OUT}deflated.npz', **a)
 np.save('${OUT}f4.npy', a['f4'])
 `);
-  const expected = JSON.parse(
-    py(`
+    expected = JSON.parse(
+      py(`
 import numpy as np, json
 z = np.load('${OUT}stored.npz')
 print(json.dumps({k: {'shape': list(z[k].shape), 'values': z[k].ravel().tolist(), 'dtype': z[k].dtype.str} for k in z.files}))
 `),
   ) as Record<string, { shape: number[]; values: number[]; dtype: string }>;
+  });
 
   for (const name of ['stored.npz', 'deflated.npz']) {
     it(`${name}: every array equals numpy's values, shape and dtype`, () => {

@@ -1,6 +1,6 @@
 /** `listModels`: the hub catalog, bundled folders and hub models found in the cache. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HUB_CATALOG, listModels } from '../../src/models/catalog.js';
@@ -28,5 +28,16 @@ describe('listModels', () => {
     expect(byId['tiny-siglip']).toMatchObject({ kind: 'bundled', family: 'siglip', localDtypes: ['fp32', 'q8'] });
     expect(byId['someone/partial-clip']).toMatchObject({ kind: 'hub', family: 'clip', localDtypes: [] });
     expect(list).toHaveLength(HUB_CATALOG.length + 2);
+  });
+
+  it('the shipped medvlm-tiny is listed as a bundled medical model; a bundled folder can opt out', async () => {
+    const list = await listModels({ cacheDir: join(root, 'empty-cache') });
+    expect(list.find((m) => m.id === 'medvlm-tiny')).toMatchObject({ kind: 'bundled', family: 'clip', medical: true, loadable: true });
+    const bundledDir = join(root, 'opt-out');
+    cpSync(testModel('clip'), join(bundledDir, 'general-clip'), { recursive: true });
+    const config = JSON.parse(readFileSync(join(bundledDir, 'general-clip', 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(bundledDir, 'general-clip', 'config.json'), JSON.stringify({ ...config, medvlm: { ...(config.medvlm as object), medical: false } }));
+    const other = await listModels({ cacheDir: join(root, 'empty-cache'), bundledDir });
+    expect(other.find((m) => m.id === 'general-clip')).toMatchObject({ kind: 'bundled', medical: false });
   });
 });
