@@ -13,6 +13,7 @@
  */
 import './io/platform-browser.js';
 import { optionError } from './core/errors.js';
+import { ioPlatform, setIoPlatform } from './io/platform.js';
 import { loadDualEncoderFromUrl, type LoadFromUrlOptions } from './models/load-url.js';
 import type { ViewOptions } from './transforms/index.js';
 import {
@@ -47,6 +48,14 @@ export { registerDualEncoderFamily, supportedModelTypes } from './models/familie
 export { loadDualEncoderFromUrl, type LoadFromUrlOptions } from './models/load-url.js';
 export type { ZeroShotImageClassificationPipeline, ImageFeatureExtractionPipeline, TextFeatureExtractionPipeline, VisualQuestionAnsweringPipeline, InspectPipeline } from './tasks/pipelines.js';
 
+/**
+ * Where the page serves dcmjs-codecs' `dcmjs-native-codecs.wasm` (from the npm package
+ * `dcmjs-codecs/build/`), needed to decode compressed DICOM (JPEG, JPEG-LS, JPEG 2000, RLE).
+ */
+export function setDicomCodecsUrl(url: string): void {
+  setIoPlatform({ ...ioPlatform(), dicomCodecsWasm: url });
+}
+
 /** The tasks the browser entry builds (the index tasks need the server). */
 export type BrowserTask = 'zero-shot-image-classification' | 'image-feature-extraction' | 'text-feature-extraction' | 'visual-question-answering' | 'inspect';
 
@@ -61,6 +70,8 @@ export interface BrowserPipelineOf {
 
 /** Options of the browser `pipeline()`: how the model loads, and the task's defaults. */
 export interface BrowserPipelineOptions extends LoadFromUrlOptions {
+  /** URL of dcmjs-codecs' `dcmjs-native-codecs.wasm` (compressed DICOM transfer syntaxes); see `setDicomCodecsUrl`. */
+  dicomCodecsUrl?: string;
   view?: ViewOptions;
   /** Prompt templates (required for classification and choice questions: fetch `templates/medical.json` from the server for the default set). */
   templates?: TemplateSet;
@@ -75,7 +86,8 @@ export async function pipeline<T extends BrowserTask>(task: T, modelUrl?: string
   if (!modelUrl) throw optionError('model', `the ${task} pipeline needs the URL of a model folder`);
   const needsTemplates = task === 'zero-shot-image-classification' || task === 'visual-question-answering';
   if (needsTemplates && !options.templates) throw optionError('templates', `the ${task} pipeline needs a template set in the browser (e.g. the server's templates/medical.json)`);
-  const { view, templates, ...load } = options;
+  const { view, templates, dicomCodecsUrl, ...load } = options;
+  if (dicomCodecsUrl) setDicomCodecsUrl(dicomCodecsUrl);
   const encoder = await loadDualEncoderFromUrl(modelUrl, load);
   const defaults = { ...(view ? { view } : {}) };
   switch (task) {

@@ -3,7 +3,7 @@
  * understands. Only known columns can be filtered; values are compared case-insensitively and quoted
  * safely, so user text never becomes SQL.
  */
-import { optionError } from '../core/errors.js';
+import { OptionError } from '../core/errors.js';
 import { didYouMean } from '../core/suggest.js';
 
 /** Metadata keys that `--where` accepts, and the column each one filters. */
@@ -35,12 +35,12 @@ export function parseWhere(specs: string[]): WhereFilter[] {
   return specs.map((spec) => {
     const m = /^\s*([A-Za-z_]+)\s*(!=|=|~)\s*(.*?)\s*$/.exec(spec);
     if (!m || m[3].length === 0) {
-      throw optionError('where', `${JSON.stringify(spec)}: expected key=value, key!=value or key~value (e.g. modality=CT)`);
+      throw new OptionError('E_BAD_OPTION', `where ${JSON.stringify(spec)}: expected key=value, key!=value or key~value (e.g. modality=CT)`, { option: 'where' });
     }
     const key = m[1].toLowerCase();
     const column = WHERE_KEYS[key];
     if (!column) {
-      throw optionError('where', `${JSON.stringify(spec)}: unknown key '${key}'${didYouMean(key, Object.keys(WHERE_KEYS))}; keys: ${Object.keys(WHERE_KEYS).join(', ')}`);
+      throw new OptionError('E_BAD_OPTION', `where ${JSON.stringify(spec)}: unknown key '${key}'${didYouMean(key, Object.keys(WHERE_KEYS))}; keys: ${Object.keys(WHERE_KEYS).join(', ')}`, { option: 'where' });
     }
     return { column, op: m[2] as WhereFilter['op'], value: m[3] };
   });

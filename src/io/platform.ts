@@ -47,6 +47,11 @@ export interface IoPlatform {
   inflateRaw(bytes: Uint8Array): Uint8Array;
   /** Read a file by path (Node); absent in the browser, where strings are URLs. */
   readPath?: (path: string) => Promise<Uint8Array>;
+  /**
+   * Where dcmjs-codecs' `dcmjs-native-codecs.wasm` is (a path or URL). Node finds it next to the
+   * package; a bundled browser build must say where it is served.
+   */
+  dicomCodecsWasm?: string;
 }
 
 function streamGunzip(bytes: Uint8Array, maxBytes: number, final: boolean): Uint8Array {

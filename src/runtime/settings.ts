@@ -22,9 +22,11 @@ export interface RuntimeSettings {
  */
 export function applyRuntimeSettings(settings: RuntimeSettings, remote: boolean): void {
   if (settings.modelBaseUrl !== undefined) {
-    transformersEnv.allowLocalModels = true;
-    transformersEnv.allowRemoteModels = false;
-    transformersEnv.localModelPath = settings.modelBaseUrl;
+    // served model folders: the page's own server plays the hub's part (`<base>/<model>/<file>`)
+    transformersEnv.allowLocalModels = false;
+    transformersEnv.allowRemoteModels = true;
+    transformersEnv.remoteHost = settings.modelBaseUrl;
+    transformersEnv.remotePathTemplate = '{model}/';
     transformersEnv.useBrowserCache = false;
     transformersEnv.useFSCache = false;
     transformersEnv.logLevel = LogLevel.ERROR;
@@ -38,7 +40,7 @@ export function applyRuntimeSettings(settings: RuntimeSettings, remote: boolean)
   transformersEnv.logLevel = LogLevel.ERROR;
 }
 
-/** Per-model options handed to transformers.js `from_pretrained`. */
-export function sessionOptionsFor(settings: RuntimeSettings): { device: 'cpu' | 'wasm'; session_options: { intraOpNumThreads: number } } {
-  return { device: settings.device, session_options: { intraOpNumThreads: settings.threads } };
+/** Per-model options handed to transformers.js `from_pretrained` (in the browser the engine's default device, WebAssembly). */
+export function sessionOptionsFor(settings: RuntimeSettings): { device?: 'cpu'; session_options: { intraOpNumThreads: number } } {
+  return { ...(settings.device === 'cpu' ? { device: 'cpu' as const } : {}), session_options: { intraOpNumThreads: settings.threads } };
 }

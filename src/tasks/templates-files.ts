@@ -1,7 +1,7 @@
 /** Template sets from files (Node): the built-in sets in the package's `templates/` folder, or a JSON file. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OptionError, optionError } from '../core/errors.js';
+import { OptionError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
 import { didYouMean } from '../core/suggest.js';
 import { DEFAULT_TEMPLATES, templateSetFrom, type TemplateSet } from './templates.js';
@@ -27,7 +27,7 @@ export function loadTemplates(nameOrFile: string = DEFAULT_TEMPLATES): TemplateS
   const file = existsSync(builtin) ? builtin : nameOrFile;
   if (!existsSync(file)) {
     const names = builtinTemplateNames();
-    throw optionError('templates', `${nameOrFile}: no such file and no built-in template set of that name${didYouMean(nameOrFile, names)}; built-in: ${names.join(', ')}`);
+    throw new OptionError('E_BAD_OPTION', `templates ${nameOrFile}: no such file and no built-in template set of that name${didYouMean(nameOrFile, names)}; built-in: ${names.join(', ')}`, { option: 'templates' });
   }
   let parsed: unknown;
   try {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDualEncoder } from '../../src/models/registry.js';
 import { pipeline } from '../../src/tasks/pipeline.js';
 import { testModel } from '../models/fixtures.js';
 import { writeNifti1 } from '../support/nifti-synth.js';

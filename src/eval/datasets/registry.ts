@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { inputError, optionError } from '../../core/errors.js';
+import { inputError, OptionError } from '../../core/errors.js';
 import { packageRoot } from '../../core/paths.js';
 import { didYouMean } from '../../core/suggest.js';
 import type { TemplateSet } from '../../tasks/templates.js';
@@ -47,7 +47,7 @@ export function findDatasetSpec(idOrFile: string, dir = datasetsDir()): DatasetS
   const found = specs.find((s) => s.id === idOrFile);
   if (!found) {
     const ids = specs.map((s) => s.id);
-    throw optionError('datasets', `${idOrFile}: unknown data set${didYouMean(idOrFile, ids)}; known: ${ids.join(', ')}`);
+    throw new OptionError('E_BAD_OPTION', `datasets ${idOrFile}: unknown data set${didYouMean(idOrFile, ids)}; known: ${ids.join(', ')}`, { option: 'datasets' });
   }
   return found;
 }

@@ -1,6 +1,7 @@
 /** Decode one compressed frame with the WebAssembly codecs of dcmjs-codecs (libjpeg-turbo, CharLS, OpenJPEG, RLE). */
 import dcmjsCodecs from 'dcmjs-codecs';
 import { DependencyError, inputError, MedvlmError } from '../../core/errors.js';
+import { ioPlatform } from '../platform.js';
 import type { PixelAttributes } from './attributes.js';
 import { messageOf } from './dataset.js';
 import type { PixelEncoding } from './syntaxes.js';
@@ -10,7 +11,8 @@ const { NativeCodecs, Context } = dcmjsCodecs;
 let ready: Promise<void> | undefined;
 
 async function ensureCodecs(): Promise<void> {
-  ready ??= NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false });
+  const location = ioPlatform().dicomCodecsWasm;
+  ready ??= NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false, ...(location ? { webAssemblyModulePathOrUrl: location } : {}) });
   try {
     await ready;
   } catch (e) {
