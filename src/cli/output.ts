@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { writeAtomic } from '../core/atomic.js';
 import { OptionError } from '../core/errors.js';
 
 /**
@@ -10,9 +10,7 @@ export async function writeOutput(path: string, data: string | Uint8Array, force
   if (existsSync(path) && !force) {
     throw new OptionError('E_OUTPUT_EXISTS', `${path}: already exists; choose another --out or add --force to replace it`, { file: path });
   }
-  const tmp = `${path}.medvlm-${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
+  await writeAtomic(path, data);
 }
 
 /** Print one line to stdout. */

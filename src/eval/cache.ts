@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { encodeNpyFloat32 } from '../io/npy.js';
 import type { ModelInfo } from '../models/capabilities.js';
 import type { ViewOptions } from '../transforms/index.js';
-import { writeAtomic } from './atomic.js';
+import { writeAtomic } from '../core/atomic.js';
 import { readNpy } from './datasets/npy.js';
 
 /** The index file of one cache shard. */

@@ -11,7 +11,7 @@ import { packageVersion } from '../core/paths.js';
 import type { DualEncoder } from '../models/capabilities.js';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
 import type { ViewOptions } from '../transforms/index.js';
-import { removeStaleTempFiles, writeAtomic } from './atomic.js';
+import { removeStaleTempFiles, writeAtomic } from '../core/atomic.js';
 import { EmbeddingCache } from './cache.js';
 import { datasetPresent, findDatasetSpec, loadDataset, resolveDataRoot } from './datasets/registry.js';
 import type { DatasetSpec } from './datasets/spec.js';
@@ -21,7 +21,7 @@ import { embedItems, type EmbeddedItems, type ItemFailure } from './embed.js';
 import { CELL_SCHEMA, type CellMetrics, type CellResult } from './result.js';
 import { FEWSHOT_DEFAULTS, fewShotMetrics, shotOrder } from './tasks/fewshot.js';
 import { captionGallery, retrievalResult } from './tasks/retrieval.js';
-import { classEmbeddings, zeroShotMetrics } from './tasks/zeroshot.js';
+import { classEmbeddings, zeroShotMetrics } from './tasks/zero-shot.js';
 
 /** One cell of the grid. */
 export interface Cell {

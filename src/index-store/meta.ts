@@ -3,7 +3,7 @@
  * vector in it. Written once, atomically (temporary file + rename), before the first vector is stored.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { writeAtomic } from '../core/atomic.js';
 import { join } from 'node:path';
 import { inputError, MedvlmError } from '../core/errors.js';
 import type { ModelInfo } from '../models/capabilities.js';
@@ -83,17 +83,7 @@ export function readMeta(dir: string): IndexMeta | undefined {
   return m as IndexMeta;
 }
 
-/** Write `medvlm-index.json` durably: temporary file, fsync, rename. */
+/** Write `medvlm-index.json` durably (temporary file, fsync, rename). */
 export async function writeMeta(dir: string, meta: IndexMeta): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, META_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(JSON.stringify(meta, null, 2) + '\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
+  await writeAtomic(join(dir, META_FILE), JSON.stringify(meta, null, 2) + '\n');
 }

@@ -3,7 +3,7 @@ import { InferenceError } from '../core/errors.js';
 import type { EngineTensor } from '../runtime/engine.js';
 
 /** Split a [B, E] tensor into B L2-normalised Float32Array rows (normalised in float64). */
-export function normalizedRows(t: EngineTensor): Float32Array[] {
+export function normalisedRows(t: EngineTensor): Float32Array[] {
   if (t.dims.length !== 2) throw new InferenceError('E_INFERENCE_FAILED', `expected a [batch, dim] embedding tensor, got dims [${t.dims.join(', ')}]`);
   const [rows, dim] = t.dims;
   const data = t.data as ArrayLike<number>;

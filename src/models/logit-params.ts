@@ -9,7 +9,7 @@ import type { ModelFiles } from '../runtime/model-files.js';
 import { loadModel, rgbToEngineImage, type EngineLoadContext, type EngineProcessor, type EngineTokenizer } from '../runtime/engine.js';
 import { onnxFileFor, type ModelDtype } from '../runtime/dtype.js';
 import type { DualEncoderFamily } from './family.js';
-import { dot, normalizedRows, pickOutput } from './embeddings.js';
+import { dot, normalisedRows, pickOutput } from './embeddings.js';
 
 /** Where the logit parameters came from. */
 export type LogitSource = 'config' | 'joint-model' | 'default';
@@ -115,8 +115,8 @@ export async function logitsFromJointModel(
       const imageEmb = pickOutput(out, ['image_embeds']);
       const logits = pickOutput(out, ['logits_per_text']);
       if (!textEmb || !imageEmb || !logits) continue;
-      const image = normalizedRows(imageEmb)[0];
-      const cos = normalizedRows(textEmb).map((t) => dot(t, image));
+      const image = normalisedRows(imageEmb)[0];
+      const cos = normalisedRows(textEmb).map((t) => dot(t, image));
       const values = Array.from(logits.data as ArrayLike<number>, Number);
       const fit = fitLogits(cos, values, family.hasLogitBias);
       if (!fit || !(fit.scale > 0) || fit.residual > 1e-3 * Math.max(1, fit.scale)) continue;

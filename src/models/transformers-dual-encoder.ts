@@ -19,7 +19,7 @@ import type { ModelFiles } from '../runtime/model-files.js';
 import { REQUIRED_JSON_FILES, requiredOnnxFiles, type ModelSourceKind } from '../runtime/model-source.js';
 import type { DualEncoder, ModelInfo, RGBImage, ScoringRule, StageTimes } from './capabilities.js';
 import type { DualEncoderFamily } from './family.js';
-import { normalizedRows, pickOutput } from './embeddings.js';
+import { normalisedRows, pickOutput } from './embeddings.js';
 import { logitsFromConfig, logitsFromJointModel, type LogitSource } from './logit-params.js';
 
 /** ModelInfo plus how the model was found and how its logit parameters were obtained. */
@@ -180,6 +180,6 @@ export class TransformersDualEncoder implements DualEncoder {
     if (!tensor) {
       throw new InferenceError('E_INFERENCE_FAILED', `${this.info.location}: the ${kind} model has none of the outputs ${(kind === 'image' ? this.family.imageOutputs : this.family.textOutputs).join(', ')}`, { file: this.info.location });
     }
-    return normalizedRows(tensor);
+    return normalisedRows(tensor);
   }
 }

@@ -1,3 +1,5 @@
+import { tokenize } from '../metrics/text/tokenize.js';
+
 /**
  * Text rules of retrieval-based drafting: sentence splitting, content words, negation ("no effusion")
  * and the simple contradictions it allows to detect, and word overlap for near-duplicates.
@@ -33,9 +35,9 @@ const STOP = new Set(
 /** Negation cues: no, not, without, negative for, absent, free of, none, denies, resolved. */
 const NEG_CUE = /\b(no|not|without|negative for|absent|absence of|free of|none|nor|resolved|ruled out|rules out)\b/i;
 
-/** Lower-case words (letters and digits). */
+/** Lower-case words (runs of ASCII letters and digits) of the text metrics' tokens. */
 export function words(s: string): string[] {
-  return s.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  return tokenize(s).flatMap((t) => t.match(/[a-z0-9]+/g) ?? []);
 }
 
 /** A crude singular: effusions → effusion, masses → mass. */

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageVersion } from '../../src/core/paths.js';
-import { isTempFile } from '../../src/eval/atomic.js';
+import { isTempFile } from '../../src/core/atomic.js';
 import { findDatasetSpec, loadDataset } from '../../src/eval/datasets/registry.js';
 import { splitHash } from '../../src/eval/datasets/split.js';
 import { writeReport } from '../../src/eval/report/index.js';

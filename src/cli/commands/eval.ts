@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { OptionError } from '../../core/errors.js';
-import { removeLiveTempFiles } from '../../eval/atomic.js';
+import { removeLiveTempFiles } from '../../core/atomic.js';
 import { datasetSpecs } from '../../eval/datasets/registry.js';
 import { EVAL_TASKS, type EvalTask } from '../../eval/datasets/types.js';
 import { runEval, type Cell, type EvalEvent } from '../../eval/runner.js';

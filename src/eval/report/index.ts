@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OptionError } from '../../core/errors.js';
-import { writeAtomic } from '../atomic.js';
+import { writeAtomic } from '../../core/atomic.js';
 import { loadResults, type LoadedResult } from './load.js';
 import { CSV_MARK, HTML_MARK, MD_MARK, reportCsv, reportHtml, reportMarkdown } from './render.js';
 

@@ -11,7 +11,7 @@ import type { EvalItem } from '../datasets/types.js';
 import { fitLogistic, predictLogistic } from '../fewshot/logreg.js';
 import { buildTipAdapter, tipAdapterProbs, TIP_DEFAULTS } from '../fewshot/tip-adapter.js';
 import type { FewShotMetrics, MeanSd, ShotRow } from '../result.js';
-import { zeroShotProbs } from './zeroshot.js';
+import { zeroShotProbs } from './zero-shot.js';
 
 /** Shot counts and seeds used when none are given. */
 export const FEWSHOT_DEFAULTS = { shots: [1, 2, 4, 8, 16], seeds: 3, C: 1 } as const;

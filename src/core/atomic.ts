@@ -1,6 +1,6 @@
-/** Atomic file writes for results and caches: write a temporary file next to the target, then rename. */
+/** The one atomic file writer (results, caches, index descriptions, CLI outputs): a temporary file next to the target, fsync, rename. */
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 const TMP_MARK = '.medvlm-tmp-';
@@ -19,7 +19,13 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
   const tmp = tmpPath(path);
   live.add(tmp);
   try {
-    await writeFile(tmp, data);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } finally {
     live.delete(tmp);
