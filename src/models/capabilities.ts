@@ -128,6 +128,8 @@ export interface GenerationResult {
   image: ImageDestination;
   /** Options the backend honoured (e.g. `seed` is absent where the backend has none). */
   applied: { maxTokens: number; temperature?: number; seed?: number; stop?: string[] };
+  /** New token ids, for local backends (remote APIs do not return ids). */
+  tokens?: number[];
   /** HTTP attempts for remote backends (1 when no retry was needed); absent for local ones. */
   attempts?: number;
   /** Wall time of the generation. */
