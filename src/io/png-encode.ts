@@ -1,7 +1,8 @@
 /**
  * Encode an 8-bit RGB model view as a fresh PNG (sharp/libvips). The output holds only pixels:
- * sharp writes no metadata unless asked (no EXIF, no text chunks), so nothing of the source file
- * (DICOM header, file name, patient identifiers) can travel inside it.
+ * the chunks are IHDR, IDAT, IEND and libvips' default pHYs (72 dpi); sharp writes no EXIF, ICC or
+ * text chunks unless asked, and the input is raw pixels, so nothing of the source file (DICOM
+ * header, file name, patient identifiers) can travel inside it.
  */
 import sharp from 'sharp';
 import type { RGBImage } from './types.js';

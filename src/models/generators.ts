@@ -3,7 +3,7 @@
  * (`openai:`, `anthropic:`, `gemini:`) become HTTP clients; anything else is a local model folder,
  * bundled name or hub id loaded by transformers.js and chosen by config.json `model_type`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ModelLoadError, OptionError } from '../core/errors.js';
 import { isModelDtype, MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
@@ -19,7 +19,6 @@ import {
   VISION_ENCODER_DECODER_TYPES,
   visionEncoderDecoderFiles,
 } from './generative/vision-encoder-decoder.js';
-import { existsSync } from 'node:fs';
 
 /** Options of `loadGenerator` (local and remote settings together). */
 export interface LoadGeneratorOptions extends RuntimeOptions, RemoteGeneratorOptions {
