@@ -4,6 +4,7 @@
  * bundled name or hub id loaded by transformers.js and chosen by config.json `model_type`.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { LLAVA_TYPES, llavaFiles, loadLlava, validateLlavaFolder } from './generative/llava.js';
 import { basename, join } from 'node:path';
 import { ModelLoadError, OptionError } from '../core/errors.js';
 import { isModelDtype, MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
@@ -31,7 +32,7 @@ export interface LoadGeneratorOptions extends RuntimeOptions, RemoteGeneratorOpt
 
 /** config.json `model_type` values that load as local generators. */
 export function supportedGeneratorTypes(): string[] {
-  return [...VISION_ENCODER_DECODER_TYPES].sort();
+  return [...VISION_ENCODER_DECODER_TYPES, ...LLAVA_TYPES].sort();
 }
 
 function readConfig(folder: string): Record<string, unknown> {
@@ -58,7 +59,8 @@ export async function loadGenerator(id: string, opts: LoadGeneratorOptions = {})
   let source: ModelSource = resolved;
   if (resolved.kind === 'hub') {
     const cached = hubCacheFolder(settings.cacheDir, resolved.location);
-    if (visionEncoderDecoderFiles(dtype).every((f) => existsSync(join(cached, f)))) source = { kind: 'folder', location: cached };
+    const complete = (files: string[]): boolean => files.every((f) => existsSync(join(cached, f)));
+    if (complete(visionEncoderDecoderFiles(dtype)) || complete(llavaFiles(dtype))) source = { kind: 'folder', location: cached };
     else if (settings.offline) {
       throw new ModelLoadError('E_MODEL_OFFLINE', `${id}: offline mode is on and the model is not in the cache; pass a local folder with --model /path/to/folder`);
     }
@@ -69,6 +71,10 @@ export async function loadGenerator(id: string, opts: LoadGeneratorOptions = {})
   if (typeof type === 'string' && VISION_ENCODER_DECODER_TYPES.includes(type)) {
     if (source.kind !== 'hub') validateVisionEncoderDecoderFolder(source.location, dtype);
     return loadVisionEncoderDecoder(ctx, source.kind === 'hub' ? id : basename(source.location));
+  }
+  if (typeof type === 'string' && LLAVA_TYPES.includes(type)) {
+    if (source.kind !== 'hub') validateLlavaFolder(source.location, dtype);
+    return loadLlava(ctx, source.kind === 'hub' ? id : basename(source.location), config);
   }
   throw new ModelLoadError(
     'E_MODEL_INVALID',

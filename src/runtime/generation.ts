@@ -1,10 +1,14 @@
 /**
- * Generative models through transformers.js: load a Vision2Seq model (`AutoModelForVision2Seq`:
- * encoder_model.onnx + decoder_model_merged.onnx with past key values) with its tokenizer and image
- * processor, and run `generate()` token by token. Exposed through the narrow `EngineVision2Seq`
- * interface so that models/ never sees the library's types. Knows no family names.
+ * Generative models through transformers.js: a Vision2Seq model (`AutoModelForVision2Seq`:
+ * encoder_model.onnx + decoder_model_merged.onnx with past key values) or an image-text-to-text
+ * model (`AutoModelForImageTextToText`: vision_encoder.onnx + embed_tokens.onnx +
+ * decoder_model_merged.onnx, image features merged at the image token), each with its tokenizer
+ * and processor, run through `generate()` token by token. Exposed through narrow interfaces
+ * (`EngineVision2Seq`, `EngineImageTextToText`) so that models/ never sees the library's types.
+ * Knows no family names.
  */
 import {
+  AutoModelForImageTextToText,
   AutoModelForVision2Seq,
   AutoProcessor,
   AutoTokenizer,
@@ -147,6 +151,104 @@ export async function loadVision2Seq(ctx: EngineLoadContext): Promise<EngineVisi
         ...(stop ? { stopping_criteria: [callbackCriteria((row) => stop(row.slice(prefix).map(Number)))] } : {}),
       });
       return sequences.tolist()[0].slice(prefix).map(Number);
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+/** One `generate()` call of an image-text-to-text model. */
+export interface EngineChatGenerateArgs {
+  image: unknown;
+  /** Full prompt text holding the processor's image token once (it is expanded to the image's tokens). */
+  text: string;
+  /** Add the tokenizer's special tokens (false when a chat template already wrote them). */
+  addSpecialTokens: boolean;
+  maxNewTokens: number;
+  temperature: number;
+  shouldStop?: (newIds: number[]) => boolean;
+  onStep?: (newIds: number[]) => void;
+}
+
+/** A loaded image-text-to-text model (LLaVA layout). */
+export interface EngineImageTextToText {
+  readonly eosTokenIds: number[];
+  /** The processor's image placeholder, e.g. `<image>`. */
+  readonly imageToken: string;
+  /** The tokenizer's chat template applied to one user turn (image + text), or undefined without one. */
+  chatPrompt(text: string): string | undefined;
+  decode(ids: number[]): string;
+  /** Run generation; returns the prompt ids (image tokens expanded) and the new ids. */
+  generate(args: EngineChatGenerateArgs): Promise<{ promptIds: number[]; newIds: number[] }>;
+  dispose(): Promise<unknown>;
+}
+
+interface ChatProcessor {
+  (images: unknown, text: string, kwargs: Record<string, unknown>): Promise<Record<string, { tolist?(): bigint[][]; dims?: number[] }>>;
+  tokenizer: Tokenizer & {
+    chat_template?: unknown;
+    apply_chat_template(messages: unknown[], options: Record<string, unknown>): string;
+  };
+  config?: { image_token?: string };
+}
+
+/** Load an image-text-to-text model folder (or hub id) with its processor (image processor + tokenizer). */
+export async function loadImageTextToText(ctx: EngineLoadContext): Promise<EngineImageTextToText> {
+  applyRuntimeSettings(ctx.settings, ctx.source.kind === 'hub');
+  const id = ctx.source.location;
+  let model: GenerativeModel;
+  let processor: ChatProcessor;
+  try {
+    processor = (await AutoProcessor.from_pretrained(id, progressOption(ctx))) as unknown as ChatProcessor;
+    model = (await AutoModelForImageTextToText.from_pretrained(id, {
+      ...progressOption(ctx),
+      ...sessionOptionsFor(ctx.settings),
+      dtype: ctx.dtype,
+    })) as unknown as GenerativeModel;
+  } catch (e) {
+    throw toModelLoadError(e, ctx, `the image-text-to-text model (dtype ${ctx.dtype})`);
+  }
+  const text = (model.config.text_config ?? {}) as Record<string, unknown>;
+  const gen = model.generation_config ?? {};
+  const eosTokenIds = asIds(gen.eos_token_id ?? model.config.eos_token_id ?? text.eos_token_id);
+  const imageToken = processor.config?.image_token ?? '<image>';
+  const tokenizer = processor.tokenizer;
+  return {
+    eosTokenIds,
+    imageToken,
+    chatPrompt(prompt) {
+      if (!tokenizer.chat_template) return undefined;
+      const messages = [{ role: 'user', content: [{ type: 'image' }, { type: 'text', text: prompt }] }];
+      return tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true });
+    },
+    decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true }),
+    async generate(args) {
+      const inputs = await processor(args.image, args.text, { add_special_tokens: args.addSpecialTokens });
+      const promptIds = inputs.input_ids.tolist!()[0].map(Number);
+      const newIds: number[] = [];
+      let seenPrompt = false;
+      class StepStreamer extends (BaseStreamer as unknown as new () => object) {
+        put(value: bigint[][]): void {
+          if (!seenPrompt) {
+            seenPrompt = true;
+            return;
+          }
+          newIds.push(Number(value[0][0]));
+          args.onStep?.(newIds);
+        }
+        end(): void {}
+      }
+      const stop = args.shouldStop;
+      const prefix = promptIds.length;
+      const sequences = await model.generate({
+        ...inputs,
+        max_new_tokens: args.maxNewTokens,
+        do_sample: args.temperature > 0,
+        ...(args.temperature > 0 ? { temperature: args.temperature } : {}),
+        num_beams: 1,
+        streamer: new StepStreamer(),
+        ...(stop ? { stopping_criteria: [callbackCriteria((row) => stop(row.slice(prefix).map(Number)))] } : {}),
+      });
+      return { promptIds, newIds: sequences.tolist()[0].slice(prefix).map(Number) };
     },
     dispose: () => model.dispose(),
   };

@@ -52,7 +52,7 @@ export function generateCommand(): Command {
     .requiredOption('-p, --prompt <text>', 'instruction or question, e.g. "Describe the findings."')
     .requiredOption(
       '-m, --model <id>',
-      'local model folder or hub id (vision-encoder-decoder), or openai:URL#MODEL, openai:MODEL, anthropic:MODEL, gemini:MODEL',
+      'local model folder or hub id (vision-encoder-decoder or llava layout), or openai:URL#MODEL, openai:MODEL, anthropic:MODEL, gemini:MODEL',
     )
     .option('--max-tokens <n>', 'most new tokens (default: 64 local, 256 remote)', intOption('--max-tokens', 1))
     .option('--temperature <t>', '0 = greedy / deterministic (default), > 0 samples', floatOption('--temperature', 0, 2))

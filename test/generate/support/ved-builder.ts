@@ -47,7 +47,8 @@ export const TINY_VED: VedConfig = {
 /** Special token ids of the test vocabulary (test/support/onnx/tokenizer.ts). */
 export const VED_TOKENS = { pad: 0, unk: 1, start: 2, eos: 3 } as const;
 
-function gaussian(seed: number, name: string, n: number, std: number, mean = 0): Float32Array {
+/** Gaussian samples from a PRNG seeded by (seed, name): the same name always gives the same tensor. */
+export function gaussian(seed: number, name: string, n: number, std: number, mean = 0): Float32Array {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
   const rand = mulberry32(h);
@@ -116,20 +117,22 @@ const f32 = DataType.FLOAT;
 /** ONNX TensorProto.BOOL (not in the shared writer's short list; the writer stores the number as is). */
 const BOOL = 9 as DataTypeId;
 const i64 = DataType.INT64;
-const perm = (value: number[]) => ({ perm: { kind: 'ints' as const, value } });
+/** Transpose attribute. */
+export const perm = (value: number[]) => ({ perm: { kind: 'ints' as const, value } });
 
-function gelu(g: GraphBuilder, x: string): string {
+/** GELU (erf form). */
+export function gelu(g: GraphBuilder, x: string): string {
   const erf = g.op1('Erf', [g.op1('Mul', [x, g.float([Math.SQRT1_2], [])])]);
   return g.op1('Mul', [g.op1('Mul', [x, g.float([0.5], [])]), g.op1('Add', [erf, g.float([1], [])])]);
 }
 
 /** [B,T,width] -> [B,H,T,dh] */
-function heads(g: GraphBuilder, x: string, h: number, dh: number): string {
+export function heads(g: GraphBuilder, x: string, h: number, dh: number): string {
   return g.op1('Transpose', [g.op1('Reshape', [x, g.int64([0, 0, h, dh])])], perm([0, 2, 1, 3]));
 }
 
 /** softmax(q kᵀ/√dh + bias) v, heads merged and projected. */
-function attend(g: GraphBuilder, q: string, k: string, v: string, p: string, width: number, h: number, bias?: string): string {
+export function attend(g: GraphBuilder, q: string, k: string, v: string, p: string, width: number, h: number, bias?: string): string {
   const dh = width / h;
   let scores = g.op1('Mul', [g.op1('MatMul', [q, g.op1('Transpose', [k], perm([0, 1, 3, 2]))]), g.float([1 / Math.sqrt(dh)], [])]);
   if (bias) scores = g.op1('Add', [scores, bias]);
@@ -138,7 +141,8 @@ function attend(g: GraphBuilder, q: string, k: string, v: string, p: string, wid
   return g.linear(merged, `${p}.o.weight`, `${p}.o.bias`);
 }
 
-function mlp(g: GraphBuilder, x: string, p: string): string {
+/** fc2(GELU(fc1(x))). */
+export function mlp(g: GraphBuilder, x: string, p: string): string {
   return g.linear(gelu(g, g.linear(x, `${p}.fc1.weight`, `${p}.fc1.bias`)), `${p}.fc2.weight`, `${p}.fc2.bias`);
 }
 
@@ -213,7 +217,8 @@ function decoderModel(cfg: VedConfig, weights: WeightStore, vocabSize: number, q
   return g.model('decoder_model_merged', inputs, outputs);
 }
 
-function writeModel(path: string, spec: ModelSpec): void {
+/** Write a model, chunk by chunk. */
+export function writeModel(path: string, spec: ModelSpec): void {
   const fd = openSync(path, 'w');
   try {
     for (const chunk of encodeModel(spec)) writeSync(fd, chunk);
@@ -222,7 +227,8 @@ function writeModel(path: string, spec: ModelSpec): void {
   }
 }
 
-function writeJson(path: string, value: unknown): void {
+/** Write pretty JSON with a final newline. */
+export function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
