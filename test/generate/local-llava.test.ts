@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RGBImage, VisionLanguageGenerator } from '../../src/models/capabilities.js';
+import type { GenerationResult, RGBImage, VisionLanguageGenerator } from '../../src/models/capabilities.js';
 import { loadGenerator } from '../../src/models/generators.js';
 import { buildLlavaFolder, LLAVA_TOKENS, llavaVocabulary, TINY_LLAVA } from './support/llava-builder.js';
 
@@ -54,7 +54,7 @@ describe('llava (transformers.js) vs PyTorch', () => {
     const prompts = ['chest x ray', 'no mass in the left lung ?'];
     for (const seed of [1, 2]) {
       const image = view(seed);
-      const ours = [];
+      const ours: GenerationResult[] = [];
       for (const p of prompts) ours.push(await gen.generate({ images: [image], prompt: p }, { maxTokens: 16 }));
       const rgb = join(tmp, `rgb-${seed}.raw`);
       writeFileSync(rgb, image.data);
