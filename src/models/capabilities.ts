@@ -78,6 +78,8 @@ export interface ImageDestination {
   host?: string;
   /** What left the process: `none` (local), or re-encoded PNG pixels of the model view. */
   payload: 'none' | 'png-pixels';
+  /** For loopback and remote: whether the connection was encrypted (https). */
+  tls?: boolean;
   /** Number of images sent. */
   images: number;
 }

@@ -71,7 +71,7 @@ describe('medvlm generate', () => {
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { text: string; image: { kind: string; host: string; payload: string }; notice: string };
     expect(result.text).toBe('No acute findings.');
-    expect(result.image).toEqual({ kind: 'loopback', host: new URL(server.baseUrl).host, payload: 'png-pixels', images: 1 });
+    expect(result.image).toEqual({ kind: 'loopback', host: new URL(server.baseUrl).host, tls: false, payload: 'png-pixels', images: 1 });
     expect(result.notice).toMatch(/Research use only/);
 
     expect(server.requests).toHaveLength(1);

@@ -81,7 +81,7 @@ describe.each(['openai', 'anthropic', 'gemini'] as const)('%s wire format', (pro
     expect(r.finishReason).toBe('stop');
     expect(r.usage).toEqual({ promptTokens: 17, completionTokens: 4, totalTokens: 21 });
     expect(r.attempts).toBe(1);
-    expect(r.image).toEqual({ kind: 'loopback', host: new URL(server.baseUrl).host, payload: 'png-pixels', images: 1 });
+    expect(r.image).toEqual({ kind: 'loopback', host: new URL(server.baseUrl).host, tls: false, payload: 'png-pixels', images: 1 });
     expect(r.applied).toEqual({ maxTokens: 40, temperature: 0 });
 
     expect(server.requests).toHaveLength(1);
@@ -257,13 +257,23 @@ describe('limits and guards', () => {
     expect(calls).toBe(0);
   });
 
+  it('never follows a redirect: the image goes only where the model id says', async () => {
+    const { server, make } = await setup('openai');
+    server.failures.push({ status: 307, headers: { location: 'https://collector.example.org/v1/chat/completions?token=abc' }, body: '' });
+    const e = (await make().generate({ images: [testView()], prompt: 'x' }).catch((x: unknown) => x)) as RemoteError;
+    expect(e.code).toBe('E_REMOTE_REJECTED');
+    expect(e.message).toMatch(/307 redirect to https:\/\/collector\.example\.org not followed/);
+    expect(e.message).not.toContain('token=abc');
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('with allowRemote, records the remote host the image went to', async () => {
     const { server } = await setup('anthropic');
     // Route the public endpoint to the local server to observe what would be sent.
     const fetchImpl = ((url: string, init: RequestInit) => fetch(url.replace('https://api.anthropic.com', server.baseUrl), init)) as typeof fetch;
     const gen = createRemoteGenerator('anthropic:claude-test', { allowRemote: true, fetchImpl, environment: { ANTHROPIC_API_KEY: KEY } });
     const r = await gen.generate({ images: [testView()], prompt: 'x' });
-    expect(r.image).toEqual({ kind: 'remote', host: 'api.anthropic.com', payload: 'png-pixels', images: 1 });
+    expect(r.image).toEqual({ kind: 'remote', host: 'api.anthropic.com', tls: true, payload: 'png-pixels', images: 1 });
   });
 
   it('needs a key for hosted APIs and says where it is looked for; none for a local OpenAI-compatible server', async () => {

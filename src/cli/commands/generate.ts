@@ -3,6 +3,7 @@ import { OptionError } from '../../core/errors.js';
 import type { VisionLanguageGenerator } from '../../models/capabilities.js';
 import { RESEARCH_NOTICE } from '../../models/defaults.js';
 import { loadGenerator } from '../../models/generators.js';
+import { destinationOf } from '../../models/remote/endpoint.js';
 import { generateForFiles, type GenerateFileResult } from '../../tasks/generate.js';
 import { EXIT } from '../exit-codes.js';
 import { intOption, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
@@ -84,6 +85,10 @@ export function generateCommand(): Command {
         ...(o.requestBudget !== undefined ? { requestBudget: o.requestBudget } : {}),
       },
     });
+    if (generator.info.backend !== 'transformers.js') {
+      const dest = destinationOf(generator.info.location);
+      if (dest.kind === 'remote' && !dest.tls) note(`medvlm: warning: ${dest.host} is reached over plain http: the image and any API key travel unencrypted`);
+    }
     const streaming = !o.json && o.stream;
     try {
       if (!o.json) out(`# ${RESEARCH_NOTICE}`);

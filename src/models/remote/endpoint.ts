@@ -79,10 +79,10 @@ export function isLoopbackHost(hostname: string): boolean {
   return false;
 }
 
-/** Where a base URL points, for results: `{kind, host}`. */
-export function destinationOf(baseUrl: string): { kind: 'loopback' | 'remote'; host: string } {
+/** Where a base URL points, for results: `{kind, host, tls}`. */
+export function destinationOf(baseUrl: string): { kind: 'loopback' | 'remote'; host: string; tls: boolean } {
   const url = new URL(baseUrl);
-  return { kind: isLoopbackHost(url.hostname) ? 'loopback' : 'remote', host: url.host };
+  return { kind: isLoopbackHost(url.hostname) ? 'loopback' : 'remote', host: url.host, tls: url.protocol === 'https:' };
 }
 
 /**

@@ -163,7 +163,7 @@ class RemoteGenerator implements VisionLanguageGenerator {
       model: model ?? this.target.model,
       finishReason,
       usage,
-      image: { kind: dest.kind, host: dest.host, payload: request.images.length > 0 ? 'png-pixels' : 'none', images: request.images.length },
+      image: { kind: dest.kind, host: dest.host, tls: dest.tls, payload: request.images.length > 0 ? 'png-pixels' : 'none', images: request.images.length },
       applied: {
         maxTokens: wireOptions.maxTokens,
         temperature: wireOptions.temperature,

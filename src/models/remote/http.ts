@@ -196,8 +196,18 @@ export async function sendWithRetries(req: HttpRequest, ctx: SendContext): Promi
     let wait: number | undefined;
     let failure: RemoteError;
     try {
-      const response = await fetchImpl(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: controller.signal });
+      // Redirects are never followed: the image may go only to the host the model id names.
+      const response = await fetchImpl(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: controller.signal, redirect: 'manual' });
       if (response.ok) return { response, attempts, signal: controller.signal, done };
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel().catch(() => undefined);
+        done();
+        throw new RemoteError(
+          'E_REMOTE_REJECTED',
+          ctx.redact(`${ctx.what}: HTTP ${response.status} redirect${response.headers.get('location') ? ` to ${safeLocation(response.headers.get('location')!)}` : ''} not followed: medvlm sends images only to the URL in the model id`),
+          { status: response.status, attempts },
+        );
+      }
       const body = await response.text().catch(() => '');
       done();
       const { message, type, auth } = ctx.readError(response.status, body);
@@ -227,6 +237,15 @@ export async function sendWithRetries(req: HttpRequest, ctx: SendContext): Promi
       throw new RemoteError(failure.code, `${failure.message} (after ${attempts} attempts)`, { status: failure.status, attempts });
     }
     await ctx.clock.sleep(wait ?? backoffMs(retry, ctx.policy, random), ctx.signal);
+  }
+}
+
+/** Origin of a redirect target, for messages (no path or query, which may carry tokens). */
+function safeLocation(location: string): string {
+  try {
+    return new URL(location).origin;
+  } catch {
+    return 'another location';
   }
 }
 
