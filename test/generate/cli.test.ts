@@ -131,6 +131,18 @@ describe('medvlm generate', () => {
     expect(none.stderr).toMatch(/GEMINI_API_KEY/);
   });
 
+  it('a server error on one file of a batch is reported for that file (exit 6) and the batch goes on', async () => {
+    const server = await startProviderServer('openai', { pieces: ['ok'] });
+    servers.push(server);
+    server.failures.push({ status: 500 });
+    const r = await medvlmAsync(['generate', 'samples/vqarad-chest-xray-1.jpg', 'samples/vqarad-head-ct-1.jpg', '-p', 'x', '-m', `openai:${server.baseUrl}#m`, '--retries', '0', '--json']);
+    expect(r.code).toBe(6);
+    const results = JSON.parse(r.stdout) as Array<{ text?: string; error?: { code: string; message: string } }>;
+    expect(results.map((x) => x.error?.code ?? x.text)).toEqual(['E_REMOTE_FAILED', 'ok']);
+    expect(results[0].error!.message).toMatch(/HTTP 500/);
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('has no option that takes a key on the command line', () => {
     const r = medvlm(['generate', 'samples/vqarad-chest-xray-1.jpg', '-p', 'x', '-m', 'openai:gpt-4o', '--api-key', 'sk-123']);
     expect(r.code).toBe(2);

@@ -5,7 +5,7 @@ import { RESEARCH_NOTICE } from '../../models/defaults.js';
 import { loadGenerator } from '../../models/generators.js';
 import { destinationOf } from '../../models/remote/endpoint.js';
 import { generateForFiles, type GenerateFileResult } from '../../tasks/generate.js';
-import { EXIT } from '../exit-codes.js';
+import { exitCodeFor } from '../exit-codes.js';
 import { intOption, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out } from '../output.js';
 import { downloadProgress } from '../progress.js';
@@ -106,7 +106,7 @@ export function generateCommand(): Command {
       for (const r of results) {
         if ('error' in r) {
           note(`medvlm: ${r.error.message} [${r.error.code}]`);
-          process.exitCode = EXIT.input;
+          process.exitCode ||= exitCodeFor(r.error.code);
           continue;
         }
         if (o.json) continue;
