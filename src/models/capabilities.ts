@@ -115,8 +115,11 @@ export interface GenerationOptions {
   signal?: AbortSignal;
 }
 
-/** Why generation ended. */
-export type FinishReason = 'stop' | 'length' | 'stop-sequence' | 'other';
+/**
+ * Why generation ended. `cancelled`: `signal` fired after the answer had started; the result holds
+ * the text so far (a signal that fires before any answer makes `generate` reject).
+ */
+export type FinishReason = 'stop' | 'length' | 'stop-sequence' | 'cancelled' | 'other';
 
 /** The plain JSON result of one generation. */
 export interface GenerationResult {
@@ -151,7 +154,8 @@ export interface VisionLanguageGenerator {
 
 /**
  * Stream a generation as an async iterator of text pieces; the iterator's return value is the
- * result. For callers that prefer `for await` over the `onText` callback.
+ * result. For callers that prefer `for await` over the `onText` callback. Leaving the loop early
+ * cancels the generation (through `signal`).
  */
 export async function* streamGeneration(
   generator: VisionLanguageGenerator,
@@ -159,11 +163,13 @@ export async function* streamGeneration(
   options: Omit<GenerationOptions, 'onText'> = {},
 ): AsyncGenerator<string, GenerationResult> {
   const queue: string[] = [];
+  const controller = new AbortController();
   let wake: (() => void) | undefined;
   let settled = false;
   const done = generator
     .generate(request, {
       ...options,
+      signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
       onText: (piece) => {
         queue.push(piece);
         wake?.();
@@ -174,14 +180,18 @@ export async function* streamGeneration(
       wake?.();
     });
   done.catch(() => undefined);
-  while (true) {
-    if (queue.length > 0) {
-      yield queue.shift()!;
-      continue;
+  try {
+    while (true) {
+      if (queue.length > 0) {
+        yield queue.shift()!;
+        continue;
+      }
+      if (settled) break;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
     }
-    if (settled) break;
-    await new Promise<void>((r) => (wake = r));
-    wake = undefined;
+    return await done;
+  } finally {
+    if (!settled) controller.abort(new Error('the consumer stopped reading'));
   }
-  return await done;
 }

@@ -112,6 +112,20 @@ describe('vision-encoder-decoder (transformers.js) vs PyTorch', () => {
     expect(r.tokens!.length).toBeLessThan(full.tokens!.length);
   });
 
+  it('stops at the next step when the signal fires, and says `cancelled`', async () => {
+    const controller = new AbortController();
+    let steps = 0;
+    const r = await gen.generate({ images: [view('gradient')], prompt: '' }, {
+      maxTokens: 16,
+      signal: controller.signal,
+      onText: () => {
+        if (++steps === 2) controller.abort();
+      },
+    });
+    expect(r.finishReason).toBe('cancelled');
+    expect(r.tokens!.length).toBeLessThan(16);
+  });
+
   it('loads the q8 files (dynamic-quantized MatMuls) and generates', async () => {
     const q8 = await loadGenerator(MODEL_DIR, { threads: 1, dtype: 'q8' });
     try {

@@ -257,6 +257,28 @@ describe('limits and guards', () => {
     expect(calls).toBe(0);
   });
 
+  it('cancelling after the answer started returns the text so far as `cancelled`; leaving a for-await loop cancels', async () => {
+    const { server, make } = await setup('openai', { eventDelayMs: 60 });
+    const controller = new AbortController();
+    const pieces: string[] = [];
+    const r = await make().generate(
+      { images: [testView()], prompt: 'x' },
+      { signal: controller.signal, onText: (p) => {
+        pieces.push(p);
+        controller.abort();
+      } },
+    );
+    expect(r.finishReason).toBe('cancelled');
+    expect(r.text).toBe(PIECES[0]);
+    expect(pieces).toEqual([PIECES[0]]);
+    // the same through the iterator: break after the first piece
+    for await (const piece of streamGeneration(make(), { images: [testView()], prompt: 'x' })) {
+      expect(piece).toBe(PIECES[0]);
+      break;
+    }
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('never follows a redirect: the image goes only where the model id says', async () => {
     const { server, make } = await setup('openai');
     server.failures.push({ status: 307, headers: { location: 'https://collector.example.org/v1/chat/completions?token=abc' }, body: '' });

@@ -80,11 +80,20 @@ class VisionEncoderDecoderGenerator implements VisionLanguageGenerator {
       maxNewTokens: maxTokens,
       temperature,
       onStep: (ids) => void streamer.update(this.engine.decode(ids)),
-      ...(stop.length ? { shouldStop: (ids: number[]) => streamer.update(this.engine.decode(ids)) } : {}),
+      // stop strings and cancellation end generation after the current step
+      shouldStop: (ids: number[]) => (stop.length > 0 && streamer.update(this.engine.decode(ids))) || Boolean(options.signal?.aborted),
     });
     const { text, stopped } = streamer.finish(this.engine.decode(newIds));
     const endedOnEos = newIds.length > 0 && this.engine.ids.eosTokenIds.includes(newIds[newIds.length - 1]);
-    const finishReason: FinishReason = stopped ? 'stop-sequence' : endedOnEos ? 'stop' : newIds.length >= maxTokens ? 'length' : 'other';
+    const finishReason: FinishReason = stopped
+      ? 'stop-sequence'
+      : endedOnEos
+        ? 'stop'
+        : newIds.length >= maxTokens
+          ? 'length'
+          : options.signal?.aborted
+            ? 'cancelled'
+            : 'other';
     return {
       text,
       backend: 'transformers.js',

@@ -143,13 +143,16 @@ class RemoteGenerator implements VisionLanguageGenerator {
       }
     } catch (e) {
       if (e instanceof RemoteError) throw e;
-      if (outcome.signal.aborted && !options.signal?.aborted) {
+      if (options.signal?.aborted) {
+        finishReason = 'cancelled';
+      } else if (outcome.signal.aborted) {
         throw new RemoteError('E_REMOTE_TIMEOUT', `${this.what}: the answer did not finish within ${this.policy.timeoutMs} ms`, { attempts: outcome.attempts, cause: e });
+      } else {
+        throw new RemoteError('E_REMOTE_FAILED', redact(`${this.what}: reading the answer failed: ${e instanceof Error ? e.message : String(e)}`), {
+          attempts: outcome.attempts,
+          cause: e,
+        });
       }
-      throw new RemoteError('E_REMOTE_FAILED', redact(`${this.what}: reading the answer failed: ${e instanceof Error ? e.message : String(e)}`), {
-        attempts: outcome.attempts,
-        cause: e,
-      });
     } finally {
       outcome.done();
     }

@@ -43,6 +43,8 @@ export interface ProviderServerOptions {
   answerDelayMs?: number;
   /** Stream: send an error event after the first piece (Anthropic/OpenAI/Gemini style). */
   streamErrorAfterFirst?: boolean;
+  /** Stream: wait this long between events (ms). */
+  eventDelayMs?: number;
 }
 
 /** A running fake provider. */
@@ -77,10 +79,25 @@ function authorised(provider: Provider, req: IncomingMessage, key: string | unde
   return req.headers['x-goog-api-key'] === key;
 }
 
-function sse(res: ServerResponse, events: Array<{ event?: string; data: string }>): void {
+function sse(res: ServerResponse, events: Array<{ event?: string; data: string }>, delayMs = 0): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  for (const e of events) res.write(`${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}\n\n`);
-  res.end();
+  const write = (e: { event?: string; data: string }): boolean => res.write(`${e.event ? `event: ${e.event}\n` : ''}data: ${e.data}\n\n`);
+  if (delayMs <= 0) {
+    for (const e of events) write(e);
+    res.end();
+    return;
+  }
+  let i = 0;
+  const next = (): void => {
+    if (res.destroyed) return;
+    if (i >= events.length) {
+      res.end();
+      return;
+    }
+    write(events[i++]);
+    setTimeout(next, delayMs);
+  };
+  next();
 }
 
 function answer(provider: Provider, stream: boolean, o: ProviderServerOptions, res: ServerResponse): void {
@@ -104,7 +121,7 @@ function answer(provider: Provider, stream: boolean, o: ProviderServerOptions, r
     events.push({ data: chunk({}, 'stop') });
     events.push({ data: j({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model, choices: [], usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } }) });
     events.push({ data: '[DONE]' });
-    sse(res, events);
+    sse(res, events, o.eventDelayMs);
     return;
   }
   if (provider === 'anthropic') {
@@ -125,7 +142,7 @@ function answer(provider: Provider, stream: boolean, o: ProviderServerOptions, r
     events.push({ event: 'content_block_stop', data: j({ type: 'content_block_stop', index: 0 }) });
     events.push({ event: 'message_delta', data: j({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: completion } }) });
     events.push({ event: 'message_stop', data: j({ type: 'message_stop' }) });
-    sse(res, events);
+    sse(res, events, o.eventDelayMs);
     return;
   }
   const response = (parts: string, n: number, finish?: string): string =>
@@ -144,7 +161,7 @@ function answer(provider: Provider, stream: boolean, o: ProviderServerOptions, r
     events.push({ data: response(p, i + 1, i === o.pieces.length - 1 ? 'STOP' : undefined) });
     if (i === 0 && o.streamErrorAfterFirst) events.push({ data: j({ error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } }) });
   });
-  sse(res, events);
+  sse(res, events, o.eventDelayMs);
 }
 
 function expectedPath(provider: Provider, path: string): { ok: boolean; stream: boolean } {
