@@ -10,6 +10,7 @@ import { ModelLoadError, OptionError } from '../core/errors.js';
 import { isModelDtype, MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
 import { loadConfigJson, type EngineLoadContext, type LoadProgress } from '../runtime/engine.js';
 import { resolveRuntimeSettings, type RuntimeOptions } from '../runtime/env.js';
+import { exclusiveLoad } from '../runtime/load-queue.js';
 import { hubCacheFolder, resolveModelSource, type ModelSource } from '../runtime/sources.js';
 import type { VisionLanguageGenerator } from './capabilities.js';
 import { isRemoteModelId } from './remote/endpoint.js';
@@ -52,6 +53,10 @@ function readConfig(folder: string): Record<string, unknown> {
  */
 export async function loadGenerator(id: string, opts: LoadGeneratorOptions = {}): Promise<VisionLanguageGenerator> {
   if (isRemoteModelId(id)) return createRemoteGenerator(id, opts);
+  return exclusiveLoad(() => loadLocalGenerator(id, opts));
+}
+
+async function loadLocalGenerator(id: string, opts: LoadGeneratorOptions): Promise<VisionLanguageGenerator> {
   const dtype = opts.dtype ?? 'fp32';
   if (!isModelDtype(dtype)) throw new OptionError('E_BAD_OPTION', `dtype: expected one of ${MODEL_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
   const settings = resolveRuntimeSettings(opts);

@@ -8,6 +8,7 @@ import { ModelLoadError, OptionError } from '../core/errors.js';
 import { resolveRuntimeSettings, type RuntimeOptions } from '../runtime/env.js';
 import { isModelDtype, MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
 import { loadConfigJson, type EngineLoadContext, type LoadProgress } from '../runtime/engine.js';
+import { exclusiveLoad } from '../runtime/load-queue.js';
 import {
   hubCacheFolder,
   missingModelFiles,
@@ -36,13 +37,6 @@ export interface LoadDualEncoderOptions extends RuntimeOptions {
 
 const families = new Map<string, DualEncoderFamily>();
 
-// transformers.js keeps its settings (cache, remote access) in one global `env`: loads run one at a time.
-let loadQueue: Promise<unknown> = Promise.resolve();
-function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-  const run = loadQueue.then(fn, fn);
-  loadQueue = run.catch(() => undefined);
-  return run;
-}
 
 /** Register a family under each of its `model_type` values (later registrations win). */
 export function registerDualEncoderFamily(family: DualEncoderFamily): void {
@@ -88,7 +82,7 @@ function readConfig(folder: string): Record<string, unknown> {
  * E_MODEL_OFFLINE with a hint to use a local folder.
  */
 export function loadDualEncoder(id: string, opts: LoadDualEncoderOptions = {}): Promise<DualEncoder> {
-  return exclusive(() => loadDualEncoderNow(id, opts));
+  return exclusiveLoad(() => loadDualEncoderNow(id, opts));
 }
 
 async function loadDualEncoderNow(id: string, opts: LoadDualEncoderOptions): Promise<DualEncoder> {
