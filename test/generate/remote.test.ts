@@ -279,6 +279,14 @@ describe('limits and guards', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('a signal that fired before the call rejects without any request', async () => {
+    const { server, make } = await setup('gemini');
+    const e = (await make().generate({ images: [testView()], prompt: 'x' }, { signal: AbortSignal.abort() }).catch((x: unknown) => x)) as RemoteError;
+    expect(e.code).toBe('E_REMOTE_FAILED');
+    expect(e.message).toMatch(/cancelled/);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('never follows a redirect: the image goes only where the model id says', async () => {
     const { server, make } = await setup('openai');
     server.failures.push({ status: 307, headers: { location: 'https://collector.example.org/v1/chat/completions?token=abc' }, body: '' });

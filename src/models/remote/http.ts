@@ -178,6 +178,7 @@ export async function sendWithRetries(req: HttpRequest, ctx: SendContext): Promi
   const random = ctx.random ?? Math.random;
   let attempts = 0;
   for (let retry = 0; ; retry++) {
+    if (ctx.signal?.aborted) throw new RemoteError('E_REMOTE_FAILED', `${ctx.what}: cancelled`, { attempts });
     ctx.gate.spend(ctx.what);
     attempts++;
     await ctx.gate.acquire();
