@@ -143,6 +143,15 @@ describe('medvlm generate', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('with --allow-remote, warns about plain http to another host, and times out as E_REMOTE_TIMEOUT', () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never answers
+    const r = medvlm(['generate', 'samples/vqarad-chest-xray-1.jpg', '-p', 'x', '-m', 'openai:http://192.0.2.1:8000/v1#m', '--allow-remote', '--timeout', '1', '--retries', '0']);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/warning: 192\.0\.2\.1:8000 is reached over plain http/);
+    expect(r.stderr).toMatch(/E_REMOTE_(TIMEOUT|FAILED)/);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+  });
+
   it('has no option that takes a key on the command line', () => {
     const r = medvlm(['generate', 'samples/vqarad-chest-xray-1.jpg', '-p', 'x', '-m', 'openai:gpt-4o', '--api-key', 'sk-123']);
     expect(r.code).toBe(2);
