@@ -43,14 +43,14 @@ export default tseslint.config(
   restrict(['src/index-store/**', 'src/queue/**'], [...above('models')], 'storage serves tasks; it must not depend on them'),
   restrict(['src/convert/**'], [...above('models'), 'index-store', 'queue'], 'convert writes model folders; it must not depend on tasks'),
   restrict(['src/tasks/**'], above('tasks'), 'tasks must not depend on eval or a surface', [
-    { regex: '(^|/)models/(?!capabilities|defaults|registry|catalog|family)[^/]+/', message: 'tasks depend on capabilities, never on a model family' },
+    { regex: '(^|/)models/(?!capabilities|defaults|registry|catalog|family|families|generators)[^/]+/', message: 'tasks depend on capabilities, never on a model family' },
   ]),
   restrict(['src/eval/**'], above('eval'), 'eval must not depend on a surface', [
-    { regex: '(^|/)models/(?!capabilities|defaults|registry|catalog|family)[^/]+/', message: 'eval depends on capabilities, never on a model family' },
+    { regex: '(^|/)models/(?!capabilities|defaults|registry|catalog|family|families|generators)[^/]+/', message: 'eval depends on capabilities, never on a model family' },
   ]),
   restrict(['src/cli/**', 'src/server/**', 'src/web/**'], [], 'surfaces', [
     { regex: '(^|/)index-store/(store|lance|meta)(\\.js)?$', message: 'surfaces reach the index through tasks (tasks/case-index.ts), not the store', allowTypeImports: true },
     { regex: '(^|/)runtime/', message: 'surfaces load models through pipeline() or models/registry, not the runtime' },
-    { regex: '(^|/)models/(?!capabilities|defaults|registry|catalog|family)[^/]+/', message: 'surfaces never name a model family' },
+    { regex: '(^|/)models/(?!capabilities|defaults|registry|catalog|family|families|generators)[^/]+/', message: 'surfaces never name a model family' },
   ]),
 );

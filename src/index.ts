@@ -49,6 +49,22 @@ export { RESULT_SCHEMAS, type ResultSchemaName } from './tasks/schemas.js';
 export type { DualEncoder, RGBImage, ModelInfo, ScoringRule, StageTimes } from './models/capabilities.js';
 export type { DualEncoderFamily, DefaultLogits } from './models/family.js';
 export { loadDualEncoder, registerDualEncoderFamily, supportedModelTypes, type LoadDualEncoderOptions } from './models/registry.js';
+export {
+  streamGeneration,
+  type VisionLanguageGenerator,
+  type GeneratorInfo,
+  type GeneratorBackend,
+  type GenerationRequest,
+  type GenerationOptions,
+  type GenerationResult,
+  type GenerationUsage,
+  type ImageDestination,
+  type FinishReason,
+} from './models/capabilities.js';
+export { loadGenerator, supportedGeneratorTypes, type LoadGeneratorOptions } from './models/generators.js';
+export { parseRemoteModelId, isLoopbackHost, DEFAULT_BASE_URLS, type RemoteProvider, type RemoteModelId } from './models/remote/endpoint.js';
+export { DEFAULT_HTTP_POLICY, type HttpPolicy, type Clock } from './models/remote/http.js';
+export { generateForFile, generateForFiles, type GenerateFileResult, type GenerateFileError, type GenerateFileOptions } from './tasks/generate.js';
 export { listModels, HUB_CATALOG, type ModelListing } from './models/catalog.js';
 export { DEFAULT_MODEL, RESEARCH_NOTICE } from './models/defaults.js';
 export type { InspectResult } from './tasks/inspect.js';

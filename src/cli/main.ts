@@ -15,6 +15,7 @@ import { reportCommand } from './commands/report.js';
 import { datasetsCommand } from './commands/datasets.js';
 import { reportError } from './errors.js';
 import { EXIT } from './exit-codes.js';
+import { generateCommand } from './commands/generate.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -40,6 +41,7 @@ program.addCommand(askCommand().exitOverride().configureOutput({ outputError: co
 program.addCommand(evalCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(reportCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(datasetsCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(generateCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);

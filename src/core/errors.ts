@@ -33,6 +33,15 @@ export type ErrorCode =
   | 'E_INDEX_NOT_FOUND'
   | 'E_INDEX_INVALID'
   | 'E_INDEX_MODEL_MISMATCH'
+  // remote generators (served and hosted models)
+  | 'E_REMOTE_NOT_ALLOWED'
+  | 'E_REMOTE_AUTH'
+  | 'E_REMOTE_RATE_LIMIT'
+  | 'E_REMOTE_BUDGET'
+  | 'E_REMOTE_TIMEOUT'
+  | 'E_REMOTE_REJECTED'
+  | 'E_REMOTE_FAILED'
+  | 'E_REMOTE_PROTOCOL'
   // environment
   | 'E_DEPENDENCY'
   | 'E_INTERNAL';
@@ -83,6 +92,22 @@ export class ModelLoadError extends MedvlmError {}
 
 /** Running a model failed. */
 export class InferenceError extends MedvlmError {}
+
+/**
+ * A served or hosted model (OpenAI-compatible server, Anthropic, Gemini) refused, failed or was not
+ * allowed to be called. `status` is the HTTP status when there was a response.
+ */
+export class RemoteError extends MedvlmError {
+  readonly status?: number;
+  /** HTTP attempts made for the call that failed (retries included). */
+  readonly attempts?: number;
+
+  constructor(code: ErrorCode, message: string, options?: { status?: number; attempts?: number; cause?: unknown }) {
+    super(code, message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.status = options?.status;
+    this.attempts = options?.attempts;
+  }
+}
 
 /** A required library or system tool is missing or broken. */
 export class DependencyError extends MedvlmError {}

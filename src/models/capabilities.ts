@@ -53,3 +53,145 @@ export interface DualEncoder {
   /** Release the inference sessions. */
   dispose(): Promise<void>;
 }
+
+/** Which kind of engine runs a generator. */
+export type GeneratorBackend = 'transformers.js' | 'openai' | 'anthropic' | 'gemini';
+
+/** Facts about a loaded generator that results record. */
+export interface GeneratorInfo {
+  /** What the user asked for, e.g. a folder, or `openai:http://127.0.0.1:8000/v1#llava-med`. */
+  id: string;
+  backend: GeneratorBackend;
+  /** Model name as the backend knows it (the served model name, or the model folder's name). */
+  model: string;
+  /** Family that implements it, e.g. "vision-encoder-decoder", "openai-chat" (reports only). */
+  family: string;
+  /** Base URL of a remote backend (never with credentials), or the absolute folder of a local one. */
+  location: string;
+}
+
+/** Where the image pixels went for one generation: the privacy record of a result. */
+export interface ImageDestination {
+  /** `local`: this process; `loopback`: a server on this machine; `remote`: another host. */
+  kind: 'local' | 'loopback' | 'remote';
+  /** Host (and port) the image was sent to, for loopback and remote. */
+  host?: string;
+  /** What left the process: `none` (local), or re-encoded PNG pixels of the model view. */
+  payload: 'none' | 'png-pixels';
+  /** For loopback and remote: whether the connection was encrypted (https). */
+  tls?: boolean;
+  /** Number of images sent. */
+  images: number;
+}
+
+/** Token counts reported by the backend (remote) or counted here (local). Missing when unknown. */
+export interface GenerationUsage {
+  promptTokens?: number;
+  completionTokens?: number;
+  totalTokens?: number;
+}
+
+/** What one generation is asked. */
+export interface GenerationRequest {
+  /** Model views (8-bit RGB), usually one. */
+  images: RGBImage[];
+  /** Instruction or question; may be empty for captioning models. */
+  prompt: string;
+}
+
+/** How to generate. Backends record in the result which of these they applied. */
+export interface GenerationOptions {
+  /** Most new tokens (default 256). */
+  maxTokens?: number;
+  /** Stop strings: generation ends before the first one (not included in the text). */
+  stop?: string[];
+  /** 0 or unset: greedy / the backend's deterministic setting; > 0: sampling. */
+  temperature?: number;
+  /** Sampling seed, where the backend supports one. */
+  seed?: number;
+  /** Called with each new piece of text as it arrives. */
+  onText?: (piece: string) => void;
+  /** Cancels the generation (remote: aborts the request). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Why generation ended. `cancelled`: `signal` fired after the answer had started; the result holds
+ * the text so far (a signal that fires before any answer makes `generate` reject).
+ */
+export type FinishReason = 'stop' | 'length' | 'stop-sequence' | 'cancelled' | 'other';
+
+/** The plain JSON result of one generation. */
+export interface GenerationResult {
+  text: string;
+  backend: GeneratorBackend;
+  /** Model name as the backend reported it (remote) or the generator's model name (local). */
+  model: string;
+  finishReason: FinishReason;
+  usage: GenerationUsage;
+  /** Where the image went. */
+  image: ImageDestination;
+  /** Options the backend honoured (e.g. `seed` is absent where the backend has none). */
+  applied: { maxTokens: number; temperature?: number; seed?: number; stop?: string[] };
+  /** New token ids, for local backends (remote APIs do not return ids). */
+  tokens?: number[];
+  /** HTTP attempts for remote backends (1 when no retry was needed); absent for local ones. */
+  attempts?: number;
+  /** Wall time of the generation. */
+  elapsedMs: number;
+}
+
+/**
+ * A generative vision-language model: images + prompt → text, streamed through `onText`.
+ * Local (transformers.js) and remote (OpenAI-compatible, Anthropic, Gemini) backends implement it.
+ */
+export interface VisionLanguageGenerator {
+  readonly info: GeneratorInfo;
+  generate(request: GenerationRequest, options?: GenerationOptions): Promise<GenerationResult>;
+  /** Release sessions or connections. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Stream a generation as an async iterator of text pieces; the iterator's return value is the
+ * result. For callers that prefer `for await` over the `onText` callback. Leaving the loop early
+ * cancels the generation (through `signal`).
+ */
+export async function* streamGeneration(
+  generator: VisionLanguageGenerator,
+  request: GenerationRequest,
+  options: Omit<GenerationOptions, 'onText'> = {},
+): AsyncGenerator<string, GenerationResult> {
+  const queue: string[] = [];
+  const controller = new AbortController();
+  let wake: (() => void) | undefined;
+  let settled = false;
+  const done = generator
+    .generate(request, {
+      ...options,
+      signal: options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal,
+      onText: (piece) => {
+        queue.push(piece);
+        wake?.();
+      },
+    })
+    .finally(() => {
+      settled = true;
+      wake?.();
+    });
+  done.catch(() => undefined);
+  try {
+    while (true) {
+      if (queue.length > 0) {
+        yield queue.shift()!;
+        continue;
+      }
+      if (settled) break;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+    return await done;
+  } finally {
+    if (!settled) controller.abort(new Error('the consumer stopped reading'));
+  }
+}

@@ -6,6 +6,7 @@ import { ModelLoadError, OptionError } from '../core/errors.js';
 import { browserRuntimeSettings, type BrowserRuntimeOptions } from '../runtime/browser.js';
 import { isModelDtype, MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
 import type { EngineLoadContext } from '../runtime/engine.js';
+import { exclusiveLoad } from '../runtime/load-queue.js';
 import { urlModelFiles } from '../runtime/model-files.js';
 import type { DualEncoder } from './capabilities.js';
 import { familyForConfig } from './families.js';
@@ -21,7 +22,11 @@ export interface LoadFromUrlOptions extends Omit<BrowserRuntimeOptions, 'modelBa
  * Load the model whose folder is served at `modelUrl` (e.g. `/models/medvlm-tiny/`).
  * @throws ModelLoadError E_MODEL_NOT_FOUND when config.json cannot be fetched, E_MODEL_INVALID otherwise
  */
-export async function loadDualEncoderFromUrl(modelUrl: string, opts: LoadFromUrlOptions = {}): Promise<DualEncoder> {
+export function loadDualEncoderFromUrl(modelUrl: string, opts: LoadFromUrlOptions = {}): Promise<DualEncoder> {
+  return exclusiveLoad(() => loadNow(modelUrl, opts));
+}
+
+async function loadNow(modelUrl: string, opts: LoadFromUrlOptions): Promise<DualEncoder> {
   const dtype = opts.dtype ?? 'fp32';
   if (!isModelDtype(dtype)) throw new OptionError('E_BAD_OPTION', `dtype: expected one of ${MODEL_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`, { option: 'dtype' });
   const href = new URL(modelUrl, (globalThis as { location?: { href: string } }).location?.href).href;

@@ -10,6 +10,7 @@ import { resolveRuntimeSettings, type RuntimeOptions } from '../runtime/env.js';
 import { isModelDtype, MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
 import { loadConfigJson, type EngineLoadContext, type LoadProgress } from '../runtime/engine.js';
 import { folderModelFiles } from '../runtime/model-files-node.js';
+import { exclusiveLoad } from '../runtime/load-queue.js';
 import {
   hubCacheFolder,
   missingModelFiles,
@@ -34,13 +35,6 @@ export interface LoadDualEncoderOptions extends RuntimeOptions {
   batchSize?: Partial<BatchSizes>;
 }
 
-// transformers.js keeps its settings (cache, remote access) in one global `env`: loads run one at a time.
-let loadQueue: Promise<unknown> = Promise.resolve();
-function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-  const run = loadQueue.then(fn, fn);
-  loadQueue = run.catch(() => undefined);
-  return run;
-}
 
 function readConfig(folder: string): Record<string, unknown> {
   const path = join(folder, 'config.json');
@@ -59,7 +53,7 @@ function readConfig(folder: string): Record<string, unknown> {
  * E_MODEL_OFFLINE with a hint to use a local folder.
  */
 export function loadDualEncoder(id: string, opts: LoadDualEncoderOptions = {}): Promise<DualEncoder> {
-  return exclusive(() => loadDualEncoderNow(id, opts));
+  return exclusiveLoad(() => loadDualEncoderNow(id, opts));
 }
 
 async function loadDualEncoderNow(id: string, opts: LoadDualEncoderOptions): Promise<DualEncoder> {

@@ -1,0 +1,150 @@
+/**
+ * The `llava` family (image-text-to-text, the architecture of LLaVA and LLaVA-Med), run locally by
+ * transformers.js. Folder layout:
+ *   config.json (model_type "llava", image_token_index, text_config, vision_config),
+ *   generation_config.json, preprocessor_config.json (processor_class "LlavaProcessor"),
+ *   processor_config.json (image_token, patch_size, num_additional_image_tokens),
+ *   tokenizer.json, tokenizer_config.json (chat_template when the model has one),
+ *   onnx/vision_encoder.onnx         pixel_values -> image_features
+ *   onnx/embed_tokens.onnx           input_ids -> inputs_embeds
+ *   onnx/decoder_model_merged.onnx   inputs_embeds, attention_mask, position_ids, past_key_values.{i}.key/value
+ *                                    -> logits, present.{i}.key/value
+ * The prompt goes through the tokenizer's chat template (one user turn: image, then text) when the
+ * tokenizer has one, else through `config.json` `medvlm.prompt_template` or LLaVA-1.5's
+ * "USER: <image>\n{prompt} ASSISTANT:".
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelLoadError, OptionError } from '../../core/errors.js';
+import { onnxFileFor, type ModelDtype } from '../../runtime/dtype.js';
+import { rgbToEngineImage, type EngineLoadContext } from '../../runtime/engine.js';
+import { loadImageTextToText, type EngineImageTextToText } from '../../runtime/generation.js';
+import { hashFolderFiles } from '../../runtime/hashing.js';
+import type {
+  FinishReason,
+  GenerationOptions,
+  GenerationRequest,
+  GenerationResult,
+  GeneratorInfo,
+  VisionLanguageGenerator,
+} from '../capabilities.js';
+import { TextStreamer } from './stop-text.js';
+import { LOCAL_DEFAULT_MAX_TOKENS } from './vision-encoder-decoder.js';
+
+/** config.json `model_type` values this family loads. */
+export const LLAVA_TYPES = ['llava'];
+
+/** LLaVA-1.5's conversation format, used when the model brings no chat template. */
+export const LLAVA_DEFAULT_TEMPLATE = 'USER: <image>\n{prompt} ASSISTANT:';
+
+/** Files a folder needs for a dtype (relative paths). */
+export function llavaFiles(dtype: ModelDtype): string[] {
+  return [
+    'config.json',
+    'preprocessor_config.json',
+    'processor_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    onnxFileFor('vision_encoder', dtype),
+    onnxFileFor('embed_tokens', dtype),
+    onnxFileFor('decoder_model_merged', dtype),
+  ];
+}
+
+/** E_MODEL_INVALID naming every missing file. */
+export function validateLlavaFolder(folder: string, dtype: ModelDtype): void {
+  const missing = llavaFiles(dtype).filter((f) => !existsSync(join(folder, f)));
+  if (missing.length > 0) {
+    throw new ModelLoadError('E_MODEL_INVALID', `${folder}: not a complete llava folder for dtype ${dtype}: missing ${missing.join(', ')}`, { file: folder });
+  }
+}
+
+class LlavaGenerator implements VisionLanguageGenerator {
+  constructor(
+    readonly info: GeneratorInfo & { dtype: ModelDtype; fileHashes: Record<string, string> },
+    private readonly engine: EngineImageTextToText,
+    private readonly template: string,
+  ) {}
+
+  /** The full prompt text and whether the tokenizer must still add its special tokens. */
+  promptText(prompt: string): { text: string; addSpecialTokens: boolean } {
+    const chat = this.engine.chatPrompt(prompt);
+    if (chat !== undefined) return { text: chat, addSpecialTokens: false };
+    return { text: this.template.replace('<image>', this.engine.imageToken).replace('{prompt}', prompt), addSpecialTokens: true };
+  }
+
+  async generate(request: GenerationRequest, options: GenerationOptions = {}): Promise<GenerationResult> {
+    const started = performance.now();
+    if (request.images.length !== 1) {
+      throw new OptionError('E_BAD_OPTION', `${this.info.id}: this llava model takes exactly one image, got ${request.images.length}`);
+    }
+    const maxTokens = options.maxTokens ?? LOCAL_DEFAULT_MAX_TOKENS;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new OptionError('E_BAD_OPTION', `maxTokens: expected a whole number ≥ 1, got ${maxTokens}`);
+    const temperature = options.temperature ?? 0;
+    if (!(temperature >= 0)) throw new OptionError('E_BAD_OPTION', `temperature: expected ≥ 0, got ${temperature}`);
+    const stop = (options.stop ?? []).filter((s) => s.length > 0);
+    const img = request.images[0];
+    const streamer = new TextStreamer(stop, options.onText);
+    const { text: fullPrompt, addSpecialTokens } = this.promptText(request.prompt.trim());
+    const { promptIds, newIds } = await this.engine.generate({
+      image: rgbToEngineImage(img.data, img.width, img.height),
+      text: fullPrompt,
+      addSpecialTokens,
+      maxNewTokens: maxTokens,
+      temperature,
+      onStep: (ids) => void streamer.update(this.engine.decode(ids)),
+      // stop strings and cancellation end generation after the current step
+      shouldStop: (ids: number[]) => (stop.length > 0 && streamer.update(this.engine.decode(ids))) || Boolean(options.signal?.aborted),
+    });
+    const { text, stopped } = streamer.finish(this.engine.decode(newIds));
+    const endedOnEos = newIds.length > 0 && this.engine.eosTokenIds.includes(newIds[newIds.length - 1]);
+    const finishReason: FinishReason = stopped
+      ? 'stop-sequence'
+      : endedOnEos
+        ? 'stop'
+        : newIds.length >= maxTokens
+          ? 'length'
+          : options.signal?.aborted
+            ? 'cancelled'
+            : 'other';
+    return {
+      text,
+      backend: 'transformers.js',
+      model: this.info.model,
+      finishReason,
+      usage: { promptTokens: promptIds.length, completionTokens: newIds.length, totalTokens: promptIds.length + newIds.length },
+      image: { kind: 'local', payload: 'none', images: 1 },
+      applied: { maxTokens, temperature, ...(stop.length ? { stop } : {}) },
+      tokens: newIds,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  }
+
+  dispose(): Promise<void> {
+    return this.engine.dispose().then(() => undefined);
+  }
+}
+
+/** The prompt template from config.json `medvlm.prompt_template`, or LLaVA-1.5's. */
+function templateOf(config: Record<string, unknown>, where: string): string {
+  const block = config.medvlm as { prompt_template?: unknown } | undefined;
+  const t = block?.prompt_template;
+  if (t === undefined) return LLAVA_DEFAULT_TEMPLATE;
+  if (typeof t !== 'string' || !t.includes('<image>') || !t.includes('{prompt}')) {
+    throw new ModelLoadError('E_MODEL_INVALID', `${where}: config.json medvlm.prompt_template must be a string holding <image> and {prompt}`, { file: where });
+  }
+  return t;
+}
+
+/** Load a llava generator from a resolved source. */
+export async function loadLlava(ctx: EngineLoadContext, model: string, config: Record<string, unknown>): Promise<VisionLanguageGenerator> {
+  const template = templateOf(config, ctx.source.location);
+  const engine = await loadImageTextToText(ctx);
+  const fileHashes = ctx.source.kind === 'hub' ? {} : await hashFolderFiles(ctx.source.location, llavaFiles(ctx.dtype));
+  return new LlavaGenerator(
+    { id: ctx.id, backend: 'transformers.js', model, family: 'llava', location: ctx.source.location, dtype: ctx.dtype, fileHashes },
+    engine,
+    template,
+  );
+}
+

@@ -1,0 +1,124 @@
+/**
+ * The `vision-encoder-decoder` family (Vision2Seq: an image encoder and an autoregressive text
+ * decoder with past key values), run locally by transformers.js. Folder layout:
+ *   config.json (model_type "vision-encoder-decoder", encoder, decoder), generation_config.json,
+ *   preprocessor_config.json, tokenizer.json, tokenizer_config.json,
+ *   onnx/encoder_model{,_quantized}.onnx          pixel_values -> last_hidden_state
+ *   onnx/decoder_model_merged{,_quantized}.onnx   input_ids, encoder_hidden_states, use_cache_branch,
+ *                                                 past_key_values.{i}.key/value -> logits, present.{i}.*
+ * The prompt (when not empty) is tokenized and placed after the decoder start token, so the model
+ * continues it; the result holds only the new text.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ModelLoadError, OptionError } from '../../core/errors.js';
+import { onnxFileFor, type ModelDtype } from '../../runtime/dtype.js';
+import { rgbToEngineImage, type EngineLoadContext } from '../../runtime/engine.js';
+import { loadVision2Seq, type EngineVision2Seq } from '../../runtime/generation.js';
+import { hashFolderFiles } from '../../runtime/hashing.js';
+import type {
+  FinishReason,
+  GenerationOptions,
+  GenerationRequest,
+  GenerationResult,
+  GeneratorInfo,
+  VisionLanguageGenerator,
+} from '../capabilities.js';
+import { TextStreamer } from './stop-text.js';
+
+/** Default for `GenerationOptions.maxTokens` of local generators. */
+export const LOCAL_DEFAULT_MAX_TOKENS = 64;
+
+/** config.json `model_type` values this family loads. */
+export const VISION_ENCODER_DECODER_TYPES = ['vision-encoder-decoder'];
+
+/** Files a folder needs for a dtype (relative paths). */
+export function visionEncoderDecoderFiles(dtype: ModelDtype): string[] {
+  return [
+    'config.json',
+    'preprocessor_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    onnxFileFor('encoder_model', dtype),
+    onnxFileFor('decoder_model_merged', dtype),
+  ];
+}
+
+/** E_MODEL_INVALID naming every missing file. */
+export function validateVisionEncoderDecoderFolder(folder: string, dtype: ModelDtype): void {
+  const missing = visionEncoderDecoderFiles(dtype).filter((f) => !existsSync(join(folder, f)));
+  if (missing.length > 0) {
+    throw new ModelLoadError('E_MODEL_INVALID', `${folder}: not a complete vision-encoder-decoder folder for dtype ${dtype}: missing ${missing.join(', ')}`, {
+      file: folder,
+    });
+  }
+}
+
+class VisionEncoderDecoderGenerator implements VisionLanguageGenerator {
+  constructor(
+    readonly info: GeneratorInfo & { dtype: ModelDtype; fileHashes: Record<string, string> },
+    private readonly engine: EngineVision2Seq,
+  ) {}
+
+  async generate(request: GenerationRequest, options: GenerationOptions = {}): Promise<GenerationResult> {
+    const started = performance.now();
+    if (request.images.length !== 1) {
+      throw new OptionError('E_BAD_OPTION', `${this.info.id}: a vision-encoder-decoder model takes exactly one image, got ${request.images.length}`);
+    }
+    const maxTokens = options.maxTokens ?? LOCAL_DEFAULT_MAX_TOKENS;
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new OptionError('E_BAD_OPTION', `maxTokens: expected a whole number ≥ 1, got ${maxTokens}`);
+    const temperature = options.temperature ?? 0;
+    if (!(temperature >= 0)) throw new OptionError('E_BAD_OPTION', `temperature: expected ≥ 0, got ${temperature}`);
+    const stop = (options.stop ?? []).filter((s) => s.length > 0);
+    const prompt = request.prompt.trim();
+    const decoderInputIds = [this.engine.ids.decoderStartTokenId, ...this.engine.encode(prompt)];
+    const img = request.images[0];
+    const streamer = new TextStreamer(stop, options.onText);
+    const newIds = await this.engine.generate({
+      image: rgbToEngineImage(img.data, img.width, img.height),
+      decoderInputIds,
+      maxNewTokens: maxTokens,
+      temperature,
+      onStep: (ids) => void streamer.update(this.engine.decode(ids)),
+      // stop strings and cancellation end generation after the current step
+      shouldStop: (ids: number[]) => (stop.length > 0 && streamer.update(this.engine.decode(ids))) || Boolean(options.signal?.aborted),
+    });
+    const { text, stopped } = streamer.finish(this.engine.decode(newIds));
+    const endedOnEos = newIds.length > 0 && this.engine.ids.eosTokenIds.includes(newIds[newIds.length - 1]);
+    const finishReason: FinishReason = stopped
+      ? 'stop-sequence'
+      : endedOnEos
+        ? 'stop'
+        : newIds.length >= maxTokens
+          ? 'length'
+          : options.signal?.aborted
+            ? 'cancelled'
+            : 'other';
+    return {
+      text,
+      backend: 'transformers.js',
+      model: this.info.model,
+      finishReason,
+      usage: { promptTokens: decoderInputIds.length, completionTokens: newIds.length, totalTokens: decoderInputIds.length + newIds.length },
+      image: { kind: 'local', payload: 'none', images: 1 },
+      // transformers.js samples with Math.random: a seed cannot be applied.
+      applied: { maxTokens, temperature, ...(stop.length ? { stop } : {}) },
+      tokens: newIds,
+      elapsedMs: Math.round(performance.now() - started),
+    };
+  }
+
+  dispose(): Promise<void> {
+    return this.engine.dispose().then(() => undefined);
+  }
+}
+
+/** Load a vision-encoder-decoder generator from a resolved source. */
+export async function loadVisionEncoderDecoder(ctx: EngineLoadContext, model: string): Promise<VisionLanguageGenerator> {
+  const engine = await loadVision2Seq(ctx);
+  const fileHashes = ctx.source.kind === 'hub' ? {} : await hashFolderFiles(ctx.source.location, visionEncoderDecoderFiles(ctx.dtype));
+  return new VisionEncoderDecoderGenerator(
+    { id: ctx.id, backend: 'transformers.js', model, family: 'vision-encoder-decoder', location: ctx.source.location, dtype: ctx.dtype, fileHashes },
+    engine,
+  );
+}
