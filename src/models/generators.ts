@@ -67,7 +67,7 @@ async function loadLocalGenerator(id: string, opts: LoadGeneratorOptions): Promi
     const complete = (files: string[]): boolean => files.every((f) => existsSync(join(cached, f)));
     if (complete(visionEncoderDecoderFiles(dtype)) || complete(llavaFiles(dtype))) source = { kind: 'folder', location: cached };
     else if (settings.offline) {
-      throw new ModelLoadError('E_MODEL_OFFLINE', `${id}: offline mode is on and the model is not in the cache; pass a local folder with --model /path/to/folder`);
+      throw new ModelLoadError('E_MODEL_OFFLINE', `${id}: offline mode is on and the model is not in the cache; give a local folder as the model (CLI: --model /path/to/folder)`);
     }
   }
   const ctx: EngineLoadContext = { id, source, settings, dtype, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };

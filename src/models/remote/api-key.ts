@@ -40,7 +40,7 @@ export function resolveApiKey(
   const fromEnv = (opts.environment ?? process.env)[envName]?.trim();
   if (fromEnv) return { key: fromEnv, source: 'env' };
   if (opts.required) {
-    throw new RemoteError('E_REMOTE_AUTH', `${provider}: no API key; put it in a file and pass --api-key-file FILE, or set ${envName}`);
+    throw new RemoteError('E_REMOTE_AUTH', `${provider}: no API key; put it in a file and give it as apiKeyFile (CLI --api-key-file FILE), or set ${envName}`);
   }
   return { source: 'none' };
 }

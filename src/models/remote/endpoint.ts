@@ -60,7 +60,7 @@ export function parseRemoteModelId(id: string): RemoteModelId {
     throw new OptionError('E_BAD_OPTION', `${id}: ${base} is not a URL`);
   }
   if (url.username || url.password) {
-    throw new OptionError('E_BAD_OPTION', `${provider}: credentials in the URL are not accepted; use --api-key-file or the environment`);
+    throw new OptionError('E_BAD_OPTION', `${provider}: credentials in the URL are not accepted; give the key in a file (apiKeyFile; CLI --api-key-file) or the environment`, { option: 'model' });
   }
   if (url.search || url.hash) throw new OptionError('E_BAD_OPTION', `${id}: the base URL must not carry a query`);
   return { provider, baseUrl: url.toString().replace(/\/+$/, ''), model: model.trim() };
@@ -94,7 +94,7 @@ export function assertImageMayGo(baseUrl: string, allowRemote: boolean): void {
   if (dest.kind === 'remote' && !allowRemote) {
     throw new RemoteError(
       'E_REMOTE_NOT_ALLOWED',
-      `${dest.host}: sending images to another machine needs --allow-remote (allowRemote: true); ` +
+      `${dest.host}: sending images to another machine needs the allowRemote option (CLI --allow-remote); ` +
         `only re-encoded PNG pixels of the model view are sent, never DICOM headers or file names`,
     );
   }

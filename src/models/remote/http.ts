@@ -108,7 +108,7 @@ export class RequestGate {
   /** Count one attempt, or E_REMOTE_BUDGET when the budget is spent (checked before sending). */
   spend(what: string): void {
     if (this.attempts >= this.budget) {
-      throw new RemoteError('E_REMOTE_BUDGET', `${what}: the request budget of ${this.budget} is spent (raise --request-budget)`, {
+      throw new RemoteError('E_REMOTE_BUDGET', `${what}: the request budget of ${this.budget} is spent (raise the requestBudget option; CLI --request-budget)`, {
         attempts: this.attempts,
       });
     }
