@@ -17,7 +17,7 @@ import {
   type ProgressInfo,
 } from '@huggingface/transformers';
 import { toModelLoadError, type EngineLoadContext } from './engine.js';
-import { applyRuntimeSettings, sessionOptionsFor } from './env.js';
+import { applyRuntimeSettings, sessionOptionsFor } from './settings.js';
 
 /** Ids that steer generation, from config.json / generation_config.json. */
 export interface GenerationTokenIds {
