@@ -8,12 +8,14 @@ export const EXIT = {
   input: 3,
   model: 4,
   dependency: 5,
+  pacs: 6,
 } as const;
 
 /** The exit code for an error code: one place, used by every command. */
 export function exitCodeFor(code: ErrorCode): number {
   if (code === 'E_INTERNAL') return EXIT.internal;
   if (code === 'E_DEPENDENCY') return EXIT.dependency;
+  if (code.startsWith('E_PACS')) return EXIT.pacs;
   if (code.startsWith('E_MODEL') || code === 'E_INFERENCE_FAILED') return EXIT.model;
   if (code === 'E_BAD_OPTION' || code === 'E_LABELS_EMPTY' || code === 'E_TEMPLATES_INVALID' || code === 'E_OUTPUT_EXISTS') {
     return EXIT.usage;

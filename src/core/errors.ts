@@ -32,6 +32,12 @@ export type ErrorCode =
   | 'E_INDEX_NOT_FOUND'
   | 'E_INDEX_INVALID'
   | 'E_INDEX_MODEL_MISMATCH'
+  // PACS (DICOMweb)
+  | 'E_PACS_AUTH'
+  | 'E_PACS_NOT_FOUND'
+  | 'E_PACS_UNREACHABLE'
+  | 'E_PACS_PROTOCOL'
+  | 'E_PACS_REJECTED'
   // environment
   | 'E_DEPENDENCY'
   | 'E_INTERNAL';
@@ -66,6 +72,19 @@ export class ModelLoadError extends MedvlmError {}
 
 /** Running a model failed. */
 export class InferenceError extends MedvlmError {}
+
+/**
+ * A PACS (DICOMweb server) refused, could not be reached, or answered something that is not DICOMweb.
+ * `status` is the HTTP status when there was a response.
+ */
+export class PacsError extends MedvlmError {
+  readonly status?: number;
+
+  constructor(code: ErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
+    super(code, message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.status = options?.status;
+  }
+}
 
 /** A required library or system tool is missing or broken. */
 export class DependencyError extends MedvlmError {}
