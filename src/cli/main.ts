@@ -14,6 +14,7 @@ import { askCommand } from './commands/ask.js';
 import { evalCommand } from './commands/eval.js';
 import { reportCommand } from './commands/report.js';
 import { datasetsCommand } from './commands/datasets.js';
+import { pacsCommand } from './commands/pacs.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { note } from './output.js';
 
@@ -53,6 +54,9 @@ program.addCommand(askCommand().exitOverride().configureOutput({ outputError: co
 program.addCommand(evalCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(reportCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(datasetsCommand().exitOverride().configureOutput({ outputError: commanderError }));
+const pacs = pacsCommand().exitOverride().configureOutput({ outputError: commanderError });
+for (const sub of pacs.commands) sub.exitOverride().configureOutput({ outputError: commanderError });
+program.addCommand(pacs);
 
 try {
   await program.parseAsync(process.argv);

@@ -57,7 +57,7 @@ export interface TestOrthanc {
   /** Temporary folder with config, storage and log. */
   readonly dir: string;
   /** Orthanc's own REST API (not DICOMweb), authenticated: GET and parse JSON. */
-  rest<T = unknown>(path: string, init?: { method?: string; body?: string | Uint8Array }): Promise<T>;
+  rest<T = unknown>(path: string, init?: { method?: string; body?: string }): Promise<T>;
   /** Stop the process (storage kept). */
   stop(): Promise<void>;
   /** Start it again on the same ports and storage. */
@@ -102,7 +102,7 @@ export async function startOrthanc(): Promise<TestOrthanc> {
   const authHeader = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   let child: ChildProcess | undefined;
 
-  const rest = async <T>(path: string, init: { method?: string; body?: string | Uint8Array } = {}): Promise<T> => {
+  const rest = async <T>(path: string, init: { method?: string; body?: string } = {}): Promise<T> => {
     const res = await fetch(`${httpUrl}${path}`, { method: init.method ?? 'GET', headers: { authorization: authHeader }, body: init.body });
     const text = await res.text();
     if (!res.ok) throw new Error(`Orthanc ${init.method ?? 'GET'} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);

@@ -1,0 +1,155 @@
+/**
+ * Zero-shot classification of a study in a PACS: instances are retrieved with WADO-RS into memory (never
+ * written to disk), decoded and scored exactly as `medvlm classify` scores files. Non-image series (SR,
+ * KO, PR, SEG, ...) are skipped; an instance that cannot be retrieved or decoded is reported and the
+ * others go on.
+ */
+import { createHash } from 'node:crypto';
+import { errorToJSON, type ErrorCode } from '../core/errors.js';
+import { decodeImage } from '../io/read.js';
+import type { DualEncoder, RGBImage } from '../models/capabilities.js';
+import { labelEmbeddings, parseLabels, rankLabels, scoreLabels, type LabelScore } from '../tasks/zero-shot.js';
+import { DEFAULT_TEMPLATES, loadTemplates, type TemplateSet } from '../tasks/templates.js';
+import { toModelView, type ViewOptions } from '../transforms/index.js';
+import type { DicomwebClient } from './client.js';
+import { num, str, type DicomJson } from './dicom-json.js';
+
+/** Modalities of series that hold no images to classify. */
+export const NON_IMAGE_MODALITIES = new Set(['SR', 'KO', 'PR', 'SEG', 'RTSTRUCT', 'RTPLAN', 'RTDOSE', 'DOC', 'REG', 'FID', 'AU', 'ECG']);
+
+/** One instance of a PACS series. */
+export interface InstanceRef {
+  studyUid: string;
+  seriesUid: string;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  instanceNumber?: number;
+  frames?: number;
+}
+
+/** A classified instance. */
+export interface InstanceScores {
+  instance: InstanceRef;
+  /** sha256 of the bytes retrieved and decoded. */
+  sha256: string;
+  /** 1-based frame the model saw, for multi-frame images. */
+  frame?: number;
+  labels: LabelScore[];
+}
+
+/** An instance that could not be retrieved or decoded. */
+export interface InstanceFailure {
+  instance: InstanceRef;
+  error: { code: ErrorCode; message: string };
+}
+
+/** Results of one series. `sourceInstance` holds the bytes of one analysed instance (for the SR). */
+export interface SeriesScores {
+  studyUid: string;
+  seriesUid: string;
+  modality: string;
+  results: InstanceScores[];
+  failed: InstanceFailure[];
+  sourceInstance?: Uint8Array;
+}
+
+/** Options of `classifyStudy`. */
+export interface PacsClassifyOptions {
+  studyUid: string;
+  /** Only this series (default: every image series of the study). */
+  seriesUid?: string;
+  labels: string | string[];
+  templates?: string | TemplateSet;
+  view?: ViewOptions;
+  /** Images per encoder call (default 16). */
+  batchSize?: number;
+  /** Called after each instance (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Instances of one series from QIDO-RS, in instance-number order. */
+export async function listInstances(client: DicomwebClient, studyUid: string, seriesUid: string): Promise<InstanceRef[]> {
+  const found = await client.searchInstances({ studyUid, seriesUid }, { includeFields: ['NumberOfFrames'] });
+  return found
+    .map((j: DicomJson): InstanceRef => ({
+      studyUid,
+      seriesUid,
+      sopInstanceUid: str(j, 'SOPInstanceUID'),
+      sopClassUid: str(j, 'SOPClassUID'),
+      instanceNumber: num(j, 'InstanceNumber'),
+      frames: num(j, 'NumberOfFrames'),
+    }))
+    .sort((a, b) => (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0) || a.sopInstanceUid.localeCompare(b.sopInstanceUid));
+}
+
+/** The image series of a study (or the one asked for), with their modality. */
+export async function imageSeries(client: DicomwebClient, studyUid: string, seriesUid?: string): Promise<Array<{ seriesUid: string; modality: string }>> {
+  const series = await client.searchSeries({ studyUid, ...(seriesUid ? { seriesUid } : {}) });
+  return series
+    .map((j) => ({ seriesUid: str(j, 'SeriesInstanceUID'), modality: str(j, 'Modality'), number: num(j, 'SeriesNumber') ?? 0 }))
+    .filter((s) => !NON_IMAGE_MODALITIES.has(s.modality.toUpperCase()))
+    .sort((a, b) => a.number - b.number || a.seriesUid.localeCompare(b.seriesUid))
+    .map(({ seriesUid: uid, modality }) => ({ seriesUid: uid, modality }));
+}
+
+/**
+ * The zero-shot step itself, on model views already made: one small function so a library-wide
+ * `pipeline()` can take its place.
+ */
+export async function scoreViews(encoder: DualEncoder, views: RGBImage[], labels: string[], labelEmbs: Float32Array[]): Promise<LabelScore[][]> {
+  const embeddings = await encoder.encodeImages(views);
+  return embeddings.map((e) => rankLabels(labels, scoreLabels(encoder, e, labelEmbs)));
+}
+
+/** Name under which a PACS instance appears in messages (no patient identifiers). */
+export function instanceSource(ref: InstanceRef): string {
+  return `pacs:${ref.sopInstanceUid}`;
+}
+
+/**
+ * Classify every image instance of a study (or one series). Errors of the connection itself (auth,
+ * server unreachable) end the run; per-instance problems are collected in `failed`.
+ */
+export async function classifyStudy(client: DicomwebClient, encoder: DualEncoder, opts: PacsClassifyOptions): Promise<SeriesScores[]> {
+  const labels = parseLabels(opts.labels);
+  const templates = typeof opts.templates === 'object' ? opts.templates : loadTemplates(opts.templates ?? DEFAULT_TEMPLATES);
+  const batchSize = Math.max(1, opts.batchSize ?? 16);
+  const series = await imageSeries(client, opts.studyUid, opts.seriesUid);
+  const lists = await Promise.all(series.map((s) => listInstances(client, opts.studyUid, s.seriesUid)));
+  const total = lists.reduce((n, l) => n + l.length, 0);
+  const labelEmbs = total > 0 ? await labelEmbeddings(encoder, labels, templates) : [];
+  let done = 0;
+  const out: SeriesScores[] = [];
+  for (let s = 0; s < series.length; s++) {
+    const result: SeriesScores = { studyUid: opts.studyUid, seriesUid: series[s].seriesUid, modality: series[s].modality, results: [], failed: [] };
+    const instances = lists[s];
+    for (let start = 0; start < instances.length; start += batchSize) {
+      const batch = instances.slice(start, start + batchSize);
+      const views: RGBImage[] = [];
+      const ok: Array<{ instance: InstanceRef; sha256: string; frame?: number }> = [];
+      for (const instance of batch) {
+        try {
+          const bytes = await client.retrieveInstance(instance.studyUid, instance.seriesUid, instance.sopInstanceUid);
+          const image = await decodeImage(bytes, instanceSource(instance));
+          views.push(toModelView(image, opts.view));
+          const frame = image.depth > 1 ? (opts.view?.frame ?? opts.view?.index ?? Math.floor(image.depth / 2)) + 1 : undefined;
+          ok.push({ instance, sha256: createHash('sha256').update(bytes).digest('hex'), ...(frame !== undefined ? { frame } : {}) });
+          result.sourceInstance ??= bytes;
+        } catch (e) {
+          const err = errorToJSON(e, instanceSource(instance));
+          if (err.code === 'E_PACS_AUTH' || err.code === 'E_PACS_UNREACHABLE') throw e;
+          result.failed.push({ instance, error: err });
+          opts.onProgress?.(++done, total);
+        }
+      }
+      if (views.length === 0) continue;
+      const scores = await scoreViews(encoder, views, labels, labelEmbs);
+      ok.forEach((r, k) => {
+        result.results.push({ ...r, labels: scores[k] });
+        opts.onProgress?.(++done, total);
+      });
+    }
+    out.push(result);
+  }
+  return out;
+}

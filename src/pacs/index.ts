@@ -1,0 +1,21 @@
+/** PACS integration over DICOMweb: client, pull, classification of PACS studies, results as DICOM SR. */
+export { resolveAuth, describeAuth, AUTH_ENV, type PacsAuth, type AuthSources } from './auth.js';
+export { PacsHttp, parseServerUrl, type PacsHttpOptions, type PacsHttpStats } from './http.js';
+export { DicomwebClient, ACCEPT_DICOM_AS_STORED, type QidoFilters, type QidoOptions, type StoreResult } from './client.js';
+export { TAG, str, strs, num, items, isUid, type DicomJson, type DicomJsonAttribute, type TagKeyword } from './dicom-json.js';
+export { parseMultipartRelated, buildMultipartRelated, type BodyPart } from './multipart.js';
+export { pullStudy, instancePath, type PullOptions, type PullResult } from './pull.js';
+export {
+  classifyStudy,
+  scoreViews,
+  imageSeries,
+  listInstances,
+  NON_IMAGE_MODALITIES,
+  type PacsClassifyOptions,
+  type SeriesScores,
+  type InstanceScores,
+  type InstanceFailure,
+  type InstanceRef,
+} from './classify.js';
+export { buildClassificationSr, srUids, derivedUid, COMPREHENSIVE_SR, type ClassificationSrInput, type ClassificationSr } from './sr.js';
+export { storeSeriesSr, srExists, type SrOutcome, type StoreSrOptions } from './store-results.js';
