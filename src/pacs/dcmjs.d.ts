@@ -12,7 +12,7 @@ declare module 'dcmjs' {
     write(options?: { allowInvalidVRLength?: boolean }): ArrayBuffer;
   }
 
-  const dataNamespace: {
+  interface DataNamespace {
     DicomDict: typeof DicomDict;
     DicomMessage: {
       readFile(
@@ -25,7 +25,7 @@ declare module 'dcmjs' {
       denaturalizeDataset(ds: NaturalDataset): DenaturalDataset;
       uid(): string;
     };
-  };
-  const dcmjs: { data: typeof dataNamespace };
+  }
+  const dcmjs: { data: DataNamespace };
   export default dcmjs;
 }
