@@ -123,13 +123,22 @@ export async function classifyStudy(client: DicomwebClient, encoder: DualEncoder
   for (let s = 0; s < series.length; s++) {
     const result: SeriesScores = { studyUid: opts.studyUid, seriesUid: series[s].seriesUid, modality: series[s].modality, results: [], failed: [] };
     const instances = lists[s];
+    const fetchBatch = (from: number) =>
+      Promise.allSettled(instances.slice(from, from + batchSize).map((i) => client.retrieveInstance(i.studyUid, i.seriesUid, i.sopInstanceUid)));
+    // The next batch is retrieved while the current one is decoded and encoded.
+    let pending = instances.length > 0 ? fetchBatch(0) : undefined;
     for (let start = 0; start < instances.length; start += batchSize) {
       const batch = instances.slice(start, start + batchSize);
+      const fetched = await pending!;
+      pending = start + batchSize < instances.length ? fetchBatch(start + batchSize) : undefined;
       const views: RGBImage[] = [];
       const ok: Array<{ instance: InstanceRef; sha256: string; frame?: number }> = [];
-      for (const instance of batch) {
+      for (let k = 0; k < batch.length; k++) {
+        const instance = batch[k];
         try {
-          const bytes = await client.retrieveInstance(instance.studyUid, instance.seriesUid, instance.sopInstanceUid);
+          const got = fetched[k];
+          if (got.status === 'rejected') throw got.reason;
+          const bytes = got.value;
           const image = await decodeImage(bytes, instanceSource(instance));
           views.push(toModelView(image, opts.view));
           const frame = image.depth > 1 ? (opts.view?.frame ?? opts.view?.index ?? Math.floor(image.depth / 2)) + 1 : undefined;
@@ -137,7 +146,10 @@ export async function classifyStudy(client: DicomwebClient, encoder: DualEncoder
           result.sourceInstance ??= bytes;
         } catch (e) {
           const err = errorToJSON(e, instanceSource(instance));
-          if (err.code === 'E_PACS_AUTH' || err.code === 'E_PACS_UNREACHABLE') throw e;
+          if (err.code === 'E_PACS_AUTH' || err.code === 'E_PACS_UNREACHABLE') {
+            await pending?.catch(() => undefined);
+            throw e;
+          }
           result.failed.push({ instance, error: err });
           opts.onProgress?.(++done, total);
         }
