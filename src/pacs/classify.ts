@@ -119,49 +119,46 @@ export async function classifyStudy(client: DicomwebClient, encoder: DualEncoder
   const total = lists.reduce((n, l) => n + l.length, 0);
   const labelEmbs = total > 0 ? await labelEmbeddings(encoder, labels, templates) : [];
   let done = 0;
-  const out: SeriesScores[] = [];
-  for (let s = 0; s < series.length; s++) {
-    const result: SeriesScores = { studyUid: opts.studyUid, seriesUid: series[s].seriesUid, modality: series[s].modality, results: [], failed: [] };
-    const instances = lists[s];
-    const fetchBatch = (from: number) =>
-      Promise.allSettled(instances.slice(from, from + batchSize).map((i) => client.retrieveInstance(i.studyUid, i.seriesUid, i.sopInstanceUid)));
-    // The next batch is retrieved while the current one is decoded and encoded.
-    let pending = instances.length > 0 ? fetchBatch(0) : undefined;
-    for (let start = 0; start < instances.length; start += batchSize) {
-      const batch = instances.slice(start, start + batchSize);
-      const fetched = await pending!;
-      pending = start + batchSize < instances.length ? fetchBatch(start + batchSize) : undefined;
-      const views: RGBImage[] = [];
-      const ok: Array<{ instance: InstanceRef; sha256: string; frame?: number }> = [];
-      for (let k = 0; k < batch.length; k++) {
-        const instance = batch[k];
-        try {
-          const got = fetched[k];
-          if (got.status === 'rejected') throw got.reason;
-          const bytes = got.value;
-          const image = await decodeImage(bytes, instanceSource(instance));
-          views.push(toModelView(image, opts.view));
-          const frame = image.depth > 1 ? (opts.view?.frame ?? opts.view?.index ?? Math.floor(image.depth / 2)) + 1 : undefined;
-          ok.push({ instance, sha256: createHash('sha256').update(bytes).digest('hex'), ...(frame !== undefined ? { frame } : {}) });
-          result.sourceInstance ??= bytes;
-        } catch (e) {
-          const err = errorToJSON(e, instanceSource(instance));
-          if (err.code === 'E_PACS_AUTH' || err.code === 'E_PACS_UNREACHABLE') {
-            await pending?.catch(() => undefined);
-            throw e;
-          }
-          result.failed.push({ instance, error: err });
-          opts.onProgress?.(++done, total);
+  const out: SeriesScores[] = series.map((se) => ({ studyUid: opts.studyUid, seriesUid: se.seriesUid, modality: se.modality, results: [], failed: [] }));
+  // One queue across series, so encoder batches stay full when series are small.
+  const work = lists.flatMap((list, s) => list.map((instance) => ({ s, instance })));
+  const fetchBatch = (from: number) =>
+    Promise.allSettled(work.slice(from, from + batchSize).map(({ instance: i }) => client.retrieveInstance(i.studyUid, i.seriesUid, i.sopInstanceUid)));
+  // The next batch is retrieved while the current one is decoded and encoded.
+  let pending = work.length > 0 ? fetchBatch(0) : undefined;
+  for (let start = 0; start < work.length; start += batchSize) {
+    const batch = work.slice(start, start + batchSize);
+    const fetched = await pending!;
+    pending = start + batchSize < work.length ? fetchBatch(start + batchSize) : undefined;
+    const views: RGBImage[] = [];
+    const ok: Array<{ s: number; instance: InstanceRef; sha256: string; frame?: number }> = [];
+    for (let k = 0; k < batch.length; k++) {
+      const { s, instance } = batch[k];
+      try {
+        const got = fetched[k];
+        if (got.status === 'rejected') throw got.reason;
+        const bytes = got.value;
+        const image = await decodeImage(bytes, instanceSource(instance));
+        views.push(toModelView(image, opts.view));
+        const frame = image.depth > 1 ? (opts.view?.frame ?? opts.view?.index ?? Math.floor(image.depth / 2)) + 1 : undefined;
+        ok.push({ s, instance, sha256: createHash('sha256').update(bytes).digest('hex'), ...(frame !== undefined ? { frame } : {}) });
+        out[s].sourceInstance ??= bytes;
+      } catch (e) {
+        const err = errorToJSON(e, instanceSource(instance));
+        if (err.code === 'E_PACS_AUTH' || err.code === 'E_PACS_UNREACHABLE') {
+          await pending;
+          throw e;
         }
-      }
-      if (views.length === 0) continue;
-      const scores = await scoreViews(encoder, views, labels, labelEmbs);
-      ok.forEach((r, k) => {
-        result.results.push({ ...r, labels: scores[k] });
+        out[s].failed.push({ instance, error: err });
         opts.onProgress?.(++done, total);
-      });
+      }
     }
-    out.push(result);
+    if (views.length === 0) continue;
+    const scores = await scoreViews(encoder, views, labels, labelEmbs);
+    ok.forEach(({ s, ...r }, k) => {
+      out[s].results.push({ ...r, labels: scores[k] });
+      opts.onProgress?.(++done, total);
+    });
   }
   return out;
 }
