@@ -19,3 +19,4 @@ export {
 } from './classify.js';
 export { buildClassificationSr, srUids, derivedUid, COMPREHENSIVE_SR, type ClassificationSrInput, type ClassificationSr } from './sr.js';
 export { storeSeriesSr, srExists, type SrOutcome, type StoreSrOptions } from './store-results.js';
+export { watchPacs, type WatchOptions, type WatchEvent } from './watch.js';

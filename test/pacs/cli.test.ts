@@ -109,6 +109,18 @@ describe.skipIf(Boolean(skip))('medvlm pacs (CLI) with Orthanc', () => {
     expect(q.stdout.trim()).toBe('');
   });
 
+  it('watch --once: a series classify --store-sr already did is not redone; the rest is analysed once', () => {
+    const labels = 'CT scan,MRI scan,X-ray';
+    const first = medvlm(['pacs', 'watch', ...conn, '--labels', labels, '--once', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const events = first.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; studyUid: string; sr?: { status: string } });
+    expect(events.filter((e) => e.kind === 'already-done').map((e) => e.studyUid)).toEqual([studies.multiFrame.studyUid]);
+    expect(events.filter((e) => e.kind === 'analysed')).toEqual([expect.objectContaining({ studyUid: studies.corrupt.studyUid, images: 3, failed: 1, sr: expect.objectContaining({ status: 'stored' }) })]);
+    const second = medvlm(['pacs', 'watch', ...conn, '--labels', labels, '--once']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['already-done', 'already-done']);
+  });
+
   it('a study the PACS does not have: E_PACS_NOT_FOUND, exit 6', () => {
     const r = medvlm(['pacs', 'pull', ...conn, '--study', '1.2.3.999', '--out', join(work, 'x')]);
     expect(r.code).toBe(6);

@@ -6,6 +6,7 @@ import { str, strs, num, isUid, type DicomJson } from '../../pacs/dicom-json.js'
 import { resolveAuth } from '../../pacs/auth.js';
 import { pullStudy } from '../../pacs/pull.js';
 import { storeSeriesSr, type SrOutcome } from '../../pacs/store-results.js';
+import { watchPacs, type WatchEvent } from '../../pacs/watch.js';
 import { parseLabels } from '../../tasks/zero-shot.js';
 import { DEFAULT_TEMPLATES, loadTemplates } from '../../tasks/templates.js';
 import { OptionError } from '../../core/errors.js';
@@ -257,11 +258,88 @@ function classifyCommand(): Command {
   });
 }
 
-/** `medvlm pacs query|pull|classify`: work with images in a PACS over DICOMweb. */
+interface WatchCliOptions extends ConnectionCliOptions, ModelCliOptions, ViewCliOptions {
+  labels: string;
+  templates: string;
+  interval: number;
+  studyDate?: string;
+  patientId?: string;
+  modality?: string;
+  dryRun?: boolean;
+  once?: boolean;
+  json?: boolean;
+}
+
+function watchLine(e: WatchEvent): string | undefined {
+  switch (e.kind) {
+    case 'analysed':
+      return `analysed\t${e.studyUid}\t${e.seriesUid}\t${e.images} images${e.failed ? `, ${e.failed} failed` : ''}\tSR ${e.sr.srInstanceUid} ${e.sr.status}`;
+    case 'already-done':
+      return `already-done\t${e.studyUid}\t${e.seriesUid}`;
+    case 'series-failed':
+      return `series-failed\t${e.studyUid}\t${e.seriesUid}\t${e.error.message} [${e.error.code}]`;
+    default:
+      return undefined;
+  }
+}
+
+function watchCommand(): Command {
+  const cmd = new Command('watch')
+    .description('poll the PACS (QIDO-RS) and classify each new image series once, storing one SR per series; Ctrl-C stops')
+    .requiredOption('-l, --labels <labels>', 'comma-separated labels')
+    .option('-t, --templates <name|file>', 'prompt template set: built-in name or JSON file', DEFAULT_TEMPLATES)
+    .addOption(new Option('--interval <s>', 'seconds between polls').argParser(intOption('--interval', 1)).default(10))
+    .option('--study-date <date>', 'only studies of this StudyDate or range, e.g. 20240101-')
+    .option('--patient-id <id>', 'only studies of this PatientID (wildcards allowed)')
+    .option('--modality <m>', 'only studies with this modality')
+    .option('--dry-run', 'build the SRs but do not store them')
+    .option('--once', 'one pass over what is there now (no settle wait), then exit')
+    .option('--json', 'one JSON object per event (JSON lines)');
+  for (const opt of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(opt);
+  return withConnection(cmd).action(async (o: WatchCliOptions) => {
+    const labels = parseLabels(o.labels);
+    const templates = loadTemplates(o.templates);
+    const client = clientFromCli(o);
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const encoder = await loadEncoderFromCli(o);
+      note(`medvlm: ${RESEARCH_NOTICE}`);
+      try {
+        await watchPacs(client, encoder, {
+          labels, templates, view: toViewOptions(o), batchSize: o.batchSize, intervalMs: o.interval * 1000, dryRun: o.dryRun,
+          filters: { studyDate: o.studyDate, patientId: o.patientId, modality: o.modality },
+          ...(o.once ? { maxPolls: 1, noSettle: true } : {}),
+          signal: stop.signal,
+          onEvent: (e) => {
+            if (o.json) {
+              if (e.kind !== 'poll') out(JSON.stringify(e));
+              return;
+            }
+            if (e.kind === 'poll-failed') note(`medvlm: poll ${e.poll} failed: ${e.error.message} [${e.error.code}]; next try in ${Math.round(e.retryInMs / 1000)} s`);
+            const line = watchLine(e);
+            if (line) out(line);
+          },
+        });
+      } finally {
+        await encoder.dispose();
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await client.close();
+    }
+  });
+}
+
+/** `medvlm pacs query|pull|classify|watch`: work with images in a PACS over DICOMweb. */
 export function pacsCommand(): Command {
   return new Command('pacs')
     .description('use a PACS over DICOMweb (QIDO-RS, WADO-RS, STOW-RS): query, pull, classify and store results as DICOM SR')
     .addCommand(queryCommand())
     .addCommand(pullCommand())
-    .addCommand(classifyCommand());
+    .addCommand(classifyCommand())
+    .addCommand(watchCommand());
 }
