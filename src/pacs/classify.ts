@@ -44,27 +44,46 @@ export interface InstanceFailure {
 }
 
 /** Results of one series. `sourceInstance` holds the bytes of one analysed instance (for the SR). */
-export interface SeriesScores {
+export interface SeriesResults<R> {
   studyUid: string;
   seriesUid: string;
   modality: string;
-  results: InstanceScores[];
+  results: R[];
   failed: InstanceFailure[];
   sourceInstance?: Uint8Array;
 }
 
-/** Options of `classifyStudy`. */
-export interface PacsClassifyOptions {
+/** An embedded instance. */
+export interface InstanceEmbedding {
+  instance: InstanceRef;
+  /** sha256 of the bytes retrieved and decoded. */
+  sha256: string;
+  /** 1-based frame the model saw, for multi-frame images. */
+  frame?: number;
+  embedding: Float32Array;
+}
+
+/** Classification results of one series. */
+export type SeriesScores = SeriesResults<InstanceScores>;
+/** Image embeddings of one series. */
+export type SeriesEmbeddings = SeriesResults<InstanceEmbedding>;
+
+/** Options of `embedStudy`. */
+export interface PacsEmbedOptions {
   studyUid: string;
   /** Only this series (default: every image series of the study). */
   seriesUid?: string;
-  labels: string | string[];
-  templates?: string | TemplateSet;
   view?: ViewOptions;
   /** Images per encoder call (default 16). */
   batchSize?: number;
   /** Called after each instance (done, total). */
   onProgress?: (done: number, total: number) => void;
+}
+
+/** Options of `classifyStudy`. */
+export interface PacsClassifyOptions extends PacsEmbedOptions {
+  labels: string | string[];
+  templates?: string | TemplateSet;
 }
 
 /** Instances of one series from QIDO-RS, in instance-number order. */
@@ -93,12 +112,11 @@ export async function imageSeries(client: DicomwebClient, studyUid: string, seri
 }
 
 /**
- * The zero-shot step itself, on model views already made: one small function so a library-wide
- * `pipeline()` can take its place.
+ * The zero-shot step itself, on image embeddings: one small function so a library-wide `pipeline()` can
+ * take its place.
  */
-export async function scoreViews(encoder: DualEncoder, views: RGBImage[], labels: string[], labelEmbs: Float32Array[]): Promise<LabelScore[][]> {
-  const embeddings = await encoder.encodeImages(views);
-  return embeddings.map((e) => rankLabels(labels, scoreLabels(encoder, e, labelEmbs)));
+export function scoreEmbedding(encoder: DualEncoder, embedding: Float32Array, labels: string[], labelEmbs: Float32Array[]): LabelScore[] {
+  return rankLabels(labels, scoreLabels(encoder, embedding, labelEmbs));
 }
 
 /** Name under which a PACS instance appears in messages (no patient identifiers). */
@@ -107,19 +125,16 @@ export function instanceSource(ref: InstanceRef): string {
 }
 
 /**
- * Classify every image instance of a study (or one series). Errors of the connection itself (auth,
- * server unreachable) end the run; per-instance problems are collected in `failed`.
+ * Retrieve, decode and embed every image instance of a study (or one series), in memory. Errors of the
+ * connection itself (auth, server unreachable) end the run; per-instance problems are collected in `failed`.
  */
-export async function classifyStudy(client: DicomwebClient, encoder: DualEncoder, opts: PacsClassifyOptions): Promise<SeriesScores[]> {
-  const labels = parseLabels(opts.labels);
-  const templates = typeof opts.templates === 'object' ? opts.templates : loadTemplates(opts.templates ?? DEFAULT_TEMPLATES);
+export async function embedStudy(client: DicomwebClient, encoder: DualEncoder, opts: PacsEmbedOptions): Promise<SeriesEmbeddings[]> {
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const series = await imageSeries(client, opts.studyUid, opts.seriesUid);
   const lists = await Promise.all(series.map((s) => listInstances(client, opts.studyUid, s.seriesUid)));
   const total = lists.reduce((n, l) => n + l.length, 0);
-  const labelEmbs = total > 0 ? await labelEmbeddings(encoder, labels, templates) : [];
   let done = 0;
-  const out: SeriesScores[] = series.map((se) => ({ studyUid: opts.studyUid, seriesUid: se.seriesUid, modality: se.modality, results: [], failed: [] }));
+  const out: SeriesEmbeddings[] = series.map((se) => ({ studyUid: opts.studyUid, seriesUid: se.seriesUid, modality: se.modality, results: [], failed: [] }));
   // One queue across series, so encoder batches stay full when series are small.
   const work = lists.flatMap((list, s) => list.map((instance) => ({ s, instance })));
   const fetchBatch = (from: number) =>
@@ -154,11 +169,24 @@ export async function classifyStudy(client: DicomwebClient, encoder: DualEncoder
       }
     }
     if (views.length === 0) continue;
-    const scores = await scoreViews(encoder, views, labels, labelEmbs);
+    const embeddings = await encoder.encodeImages(views);
     ok.forEach(({ s, ...r }, k) => {
-      out[s].results.push({ ...r, labels: scores[k] });
+      out[s].results.push({ ...r, embedding: embeddings[k] });
       opts.onProgress?.(++done, total);
     });
   }
   return out;
+}
+
+/** Classify every image instance of a study (or one series): `embedStudy`, then the zero-shot scores. */
+export async function classifyStudy(client: DicomwebClient, encoder: DualEncoder, opts: PacsClassifyOptions): Promise<SeriesScores[]> {
+  const labels = parseLabels(opts.labels);
+  const templates = typeof opts.templates === 'object' ? opts.templates : loadTemplates(opts.templates ?? DEFAULT_TEMPLATES);
+  const embedded = await embedStudy(client, encoder, opts);
+  const any = embedded.some((s) => s.results.length > 0);
+  const labelEmbs = any ? await labelEmbeddings(encoder, labels, templates) : [];
+  return embedded.map((s) => ({
+    ...s,
+    results: s.results.map(({ embedding, ...r }) => ({ ...r, labels: scoreEmbedding(encoder, embedding, labels, labelEmbs) })),
+  }));
 }

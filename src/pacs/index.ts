@@ -7,7 +7,12 @@ export { parseMultipartRelated, buildMultipartRelated, type BodyPart } from './m
 export { pullStudy, instancePath, type PullOptions, type PullResult } from './pull.js';
 export {
   classifyStudy,
-  scoreViews,
+  scoreEmbedding,
+  embedStudy,
+  type PacsEmbedOptions,
+  type SeriesEmbeddings,
+  type SeriesResults,
+  type InstanceEmbedding,
   imageSeries,
   listInstances,
   NON_IMAGE_MODALITIES,

@@ -85,20 +85,7 @@ function labelScore(l: LabelScore): Record<string, unknown> {
     ValueType: 'CONTAINER',
     ConceptNameCodeSequence: code('MEDVLM30', 'Label score'),
     ContinuityOfContent: 'SEPARATE',
-    ContentSequence: [
-      text('MEDVLM31', 'Label', l.label),
-      {
-        RelationshipType: 'CONTAINS',
-        ValueType: 'NUM',
-        ConceptNameCodeSequence: code('MEDVLM32', 'Score'),
-        MeasuredValueSequence: [
-          {
-            MeasurementUnitsCodeSequence: code('1', 'no units', 'UCUM'),
-            NumericValue: l.score.toFixed(6),
-          },
-        ],
-      },
-    ],
+    ContentSequence: [text('MEDVLM31', 'Label', l.label), numberItem('MEDVLM32', 'Score', l.score)],
   };
 }
 
@@ -108,21 +95,7 @@ function imageResult(r: SrImageResult): Record<string, unknown> {
     ValueType: 'CONTAINER',
     ConceptNameCodeSequence: code('MEDVLM20', 'Image result'),
     ContinuityOfContent: 'SEPARATE',
-    ContentSequence: [
-      {
-        RelationshipType: 'CONTAINS',
-        ValueType: 'IMAGE',
-        ConceptNameCodeSequence: code('MEDVLM21', 'Analysed image'),
-        ReferencedSOPSequence: [
-          {
-            ReferencedSOPClassUID: r.sopClassUid,
-            ReferencedSOPInstanceUID: r.sopInstanceUid,
-            ...(r.frame !== undefined ? { ReferencedFrameNumber: r.frame } : {}),
-          },
-        ],
-      },
-      ...r.labels.map(labelScore),
-    ],
+    ContentSequence: [imageItem(r), ...r.labels.map(labelScore)],
   };
 }
 
@@ -146,37 +119,74 @@ const pad2 = (n: number) => String(n).padStart(2, '0');
 const dicomDate = (d: Date) => `${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}`;
 const dicomTime = (d: Date) => `${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}`;
 
-/**
- * Write the Comprehensive SR for one analysed series (see the module comment).
- * @throws InputError when the source instance's attributes cannot be read.
- */
-export function buildClassificationSr(input: ClassificationSrInput): ClassificationSr {
-  const now = input.now ?? new Date();
-  const uids = srUids(input);
-  const version = packageVersion();
-  const hashes = Object.entries(input.model.fileHashes).sort(([a], [b]) => a.localeCompare(b));
-  const content = [
+/** What every medvlm SR document shares; the content items differ per task. */
+interface SrDocument {
+  sourceInstance: Uint8Array;
+  studyUid: string;
+  seriesUid: string;
+  uids: { series: string; instance: string };
+  title: ReturnType<typeof code>;
+  seriesNumber: number;
+  seriesDescription: string;
+  content: Array<Record<string, unknown>>;
+  /** The analysed instances (Current Requested Procedure Evidence Sequence). */
+  evidence: Array<{ sopClassUid: string; sopInstanceUid: string }>;
+  now: Date;
+}
+
+/** The items every medvlm SR starts with: research statement, algorithm, model id and file hashes. */
+function provenanceItems(algorithm: string, model: ClassificationSrInput['model']): Array<Record<string, unknown>> {
+  const hashes = Object.entries(model.fileHashes).sort(([a], [b]) => a.localeCompare(b));
+  return [
     text('MEDVLM10', 'Research use statement', RESEARCH_NOTICE),
-    text('111001', 'Algorithm Name', 'medvlm zero-shot classification', 'DCM'),
-    text('111003', 'Algorithm Version', version, 'DCM'),
-    text('MEDVLM11', 'Model identifier', `${input.model.id} (${input.model.dtype})`),
+    text('111001', 'Algorithm Name', algorithm, 'DCM'),
+    text('111003', 'Algorithm Version', packageVersion(), 'DCM'),
+    text('MEDVLM11', 'Model identifier', `${model.id} (${model.dtype})`),
     ...hashes.map(([file, sha]) => text('MEDVLM12', 'Model file SHA-256', `${file} sha256:${sha}`)),
-    text('MEDVLM13', 'Prompt templates', input.templates),
-    text('MEDVLM14', 'Candidate labels', input.labels.join('; ')),
-    ...input.results.map(imageResult),
-    ...input.failed.map((f) => text('MEDVLM40', 'Image not analysed', `${f.sopInstanceUid}: ${f.reason}`)),
   ];
+}
+
+/** An IMAGE content item referencing one analysed instance. */
+function imageItem(r: { sopClassUid: string; sopInstanceUid: string; frame?: number }): Record<string, unknown> {
+  return {
+    RelationshipType: 'CONTAINS',
+    ValueType: 'IMAGE',
+    ConceptNameCodeSequence: code('MEDVLM21', 'Analysed image'),
+    ReferencedSOPSequence: [
+      {
+        ReferencedSOPClassUID: r.sopClassUid,
+        ReferencedSOPInstanceUID: r.sopInstanceUid,
+        ...(r.frame !== undefined ? { ReferencedFrameNumber: r.frame } : {}),
+      },
+    ],
+  };
+}
+
+/** A NUM content item without units. */
+function numberItem(value: string, meaning: string, n: number): Record<string, unknown> {
+  return {
+    RelationshipType: 'CONTAINS',
+    ValueType: 'NUM',
+    ConceptNameCodeSequence: code(value, meaning),
+    MeasuredValueSequence: [{ MeasurementUnitsCodeSequence: code('1', 'no units', 'UCUM'), NumericValue: n.toFixed(6) }],
+  };
+}
+
+/** Encode an SR document with dcmjs (Explicit VR Little Endian, Part 10). */
+function writeSr(doc: SrDocument): Uint8Array {
+  const { now, uids } = doc;
+  const version = packageVersion();
   const dataset: Record<string, unknown> = {
     InstanceCreationDate: dicomDate(now),
     InstanceCreationTime: dicomTime(now),
     SOPClassUID: COMPREHENSIVE_SR,
     SOPInstanceUID: uids.instance,
-    ...sourceAttributes(input.sourceInstance, input.studyUid),
-    StudyInstanceUID: input.studyUid,
+    ...sourceAttributes(doc.sourceInstance, doc.studyUid),
+    StudyInstanceUID: doc.studyUid,
     Modality: 'SR',
     SeriesInstanceUID: uids.series,
-    SeriesNumber: SR_SERIES_NUMBER,
-    SeriesDescription: SR_SERIES_DESCRIPTION,
+    SeriesNumber: doc.seriesNumber,
+    SeriesDescription: doc.seriesDescription,
     ReferencedPerformedProcedureStepSequence: [],
     Manufacturer: 'medvlm',
     SoftwareVersions: version,
@@ -188,19 +198,19 @@ export function buildClassificationSr(input: ClassificationSrInput): Classificat
     PerformedProcedureCodeSequence: [],
     CurrentRequestedProcedureEvidenceSequence: [
       {
-        StudyInstanceUID: input.studyUid,
+        StudyInstanceUID: doc.studyUid,
         ReferencedSeriesSequence: [
           {
-            SeriesInstanceUID: input.seriesUid,
-            ReferencedSOPSequence: input.results.map((r) => ({ ReferencedSOPClassUID: r.sopClassUid, ReferencedSOPInstanceUID: r.sopInstanceUid })),
+            SeriesInstanceUID: doc.seriesUid,
+            ReferencedSOPSequence: doc.evidence.map((r) => ({ ReferencedSOPClassUID: r.sopClassUid, ReferencedSOPInstanceUID: r.sopInstanceUid })),
           },
         ],
       },
     ],
     ValueType: 'CONTAINER',
-    ConceptNameCodeSequence: code('MEDVLM01', 'Zero-shot image classification (research use)'),
+    ConceptNameCodeSequence: doc.title,
     ContinuityOfContent: 'SEPARATE',
-    ContentSequence: content,
+    ContentSequence: doc.content,
   };
   // dcmjs writes text as UTF-8: declare it when any value is not plain ASCII.
   if ([...JSON.stringify(dataset)].some((c) => c.charCodeAt(0) > 0x7f)) dataset.SpecificCharacterSet = 'ISO_IR 192';
@@ -214,5 +224,111 @@ export function buildClassificationSr(input: ClassificationSrInput): Classificat
   };
   const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
   dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
-  return { bytes: new Uint8Array(dict.write()), sopInstanceUid: uids.instance, seriesInstanceUid: uids.series };
+  return new Uint8Array(dict.write());
+}
+
+/**
+ * Write the Comprehensive SR for one classified series (see the module comment).
+ * @throws InputError when the source instance's attributes cannot be read.
+ */
+export function buildClassificationSr(input: ClassificationSrInput): ClassificationSr {
+  const uids = srUids(input);
+  const bytes = writeSr({
+    sourceInstance: input.sourceInstance,
+    studyUid: input.studyUid,
+    seriesUid: input.seriesUid,
+    uids,
+    title: code('MEDVLM01', 'Zero-shot image classification (research use)'),
+    seriesNumber: SR_SERIES_NUMBER,
+    seriesDescription: SR_SERIES_DESCRIPTION,
+    content: [
+      ...provenanceItems('medvlm zero-shot classification', input.model),
+      text('MEDVLM13', 'Prompt templates', input.templates),
+      text('MEDVLM14', 'Candidate labels', input.labels.join('; ')),
+      ...input.results.map(imageResult),
+      ...input.failed.map((f) => text('MEDVLM40', 'Image not analysed', `${f.sopInstanceUid}: ${f.reason}`)),
+    ],
+    evidence: input.results,
+    now: input.now ?? new Date(),
+  });
+  return { bytes, sopInstanceUid: uids.instance, seriesInstanceUid: uids.series };
+}
+
+/** One sentence of a draft with where it came from. */
+export interface SrDraftSentence {
+  text: string;
+  /** Case id, or the source image path when the corpus has no case ids. */
+  sourceCase: string;
+  field: string;
+  caseSimilarity: number;
+  sentenceSimilarity: number;
+}
+
+/** What goes into one draft-report SR document. */
+export interface DraftSrInput {
+  sourceInstance: Uint8Array;
+  studyUid: string;
+  seriesUid: string;
+  model: ClassificationSrInput['model'];
+  /** What identifies the case corpus (name and content hash), part of the SR's identity. */
+  corpus: string;
+  /** Options that change the draft (k, sentences, weights), part of the SR's identity. */
+  settings: string;
+  text: string;
+  sentences: SrDraftSentence[];
+  /** The instances whose mean embedding the draft was made for. */
+  images: Array<{ sopClassUid: string; sopInstanceUid: string; frame?: number }>;
+  failed: Array<{ sopInstanceUid: string; reason: string }>;
+  now?: Date;
+}
+
+/** Series description of medvlm draft-report SR series. */
+export const DRAFT_SR_SERIES_DESCRIPTION = 'medvlm draft report (research use)';
+
+/** The SR series and instance UIDs of one draft for one series. */
+export function draftSrUids(input: Pick<DraftSrInput, 'seriesUid' | 'model' | 'corpus' | 'settings'>): { series: string; instance: string } {
+  const hashes = Object.entries(input.model.fileHashes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`);
+  const key = ['medvlm-draft-sr-v1', input.seriesUid, input.model.id, input.model.dtype, ...hashes, `corpus=${input.corpus}`, `settings=${input.settings}`];
+  return { series: derivedUid('series', ...key), instance: derivedUid('instance', ...key) };
+}
+
+/**
+ * Write the Comprehensive SR of a draft report for one series: the draft text, then each sentence with its
+ * source case, field and similarities, then the analysed images.
+ */
+export function buildDraftSr(input: DraftSrInput): ClassificationSr {
+  const uids = draftSrUids(input);
+  const sentence = (s: SrDraftSentence): Record<string, unknown> => ({
+    RelationshipType: 'CONTAINS',
+    ValueType: 'CONTAINER',
+    ConceptNameCodeSequence: code('MEDVLM51', 'Draft sentence'),
+    ContinuityOfContent: 'SEPARATE',
+    ContentSequence: [
+      text('MEDVLM52', 'Sentence', s.text),
+      text('MEDVLM53', 'Source case', s.sourceCase),
+      text('MEDVLM54', 'Source field', s.field),
+      numberItem('MEDVLM55', 'Case similarity', s.caseSimilarity),
+      numberItem('MEDVLM56', 'Sentence similarity', s.sentenceSimilarity),
+    ],
+  });
+  const bytes = writeSr({
+    sourceInstance: input.sourceInstance,
+    studyUid: input.studyUid,
+    seriesUid: input.seriesUid,
+    uids,
+    title: code('MEDVLM02', 'Draft report from similar cases (research use)'),
+    seriesNumber: SR_SERIES_NUMBER + 1,
+    seriesDescription: DRAFT_SR_SERIES_DESCRIPTION,
+    content: [
+      ...provenanceItems('medvlm draft-report (retrieval of similar cases)', input.model),
+      text('MEDVLM15', 'Case corpus', input.corpus),
+      text('MEDVLM50', 'Draft text', input.text || '(no sentence could be drawn from the corpus)'),
+      ...input.sentences.map(sentence),
+      ...input.images.map(imageItem),
+      ...input.failed.map((f) => text('MEDVLM40', 'Image not analysed', `${f.sopInstanceUid}: ${f.reason}`)),
+    ],
+    evidence: input.images,
+    now: input.now ?? new Date(),
+  });
+  return { bytes, sopInstanceUid: uids.instance, seriesInstanceUid: uids.series };
 }
