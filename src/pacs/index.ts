@@ -22,6 +22,19 @@ export {
   type InstanceFailure,
   type InstanceRef,
 } from './classify.js';
-export { buildClassificationSr, srUids, derivedUid, COMPREHENSIVE_SR, type ClassificationSrInput, type ClassificationSr } from './sr.js';
-export { storeSeriesSr, srExists, type SrOutcome, type StoreSrOptions } from './store-results.js';
+export {
+  buildClassificationSr,
+  buildDraftSr,
+  srUids,
+  draftSrUids,
+  derivedUid,
+  COMPREHENSIVE_SR,
+  MULTI_FRAME_SOP_CLASSES,
+  type ClassificationSrInput,
+  type ClassificationSr,
+  type DraftSrInput,
+  type SrDraftSentence,
+} from './sr.js';
+export { storeSeriesSr, storeDraftSr, srExists, type SrOutcome, type StoreSrOptions, type StoreDraftSrOptions } from './store-results.js';
+export { draftStudyReports, corpusIdentity, type PacsDraftOptions, type SeriesDraft } from './draft.js';
 export { watchPacs, type WatchOptions, type WatchEvent } from './watch.js';

@@ -146,6 +146,36 @@ function provenanceItems(algorithm: string, model: ClassificationSrInput['model'
   ];
 }
 
+/**
+ * Storage SOP classes defined as multi-frame (PS3.3 C.7.6.6 / PS3.4 B.5): only these may carry a
+ * Referenced Frame Number. A file of another class with several frames gets the reference without it.
+ */
+export const MULTI_FRAME_SOP_CLASSES = new Set([
+  '1.2.840.10008.5.1.4.1.1.2.1', // Enhanced CT
+  '1.2.840.10008.5.1.4.1.1.2.2', // Legacy Converted Enhanced CT
+  '1.2.840.10008.5.1.4.1.1.3.1', // Ultrasound Multi-frame
+  '1.2.840.10008.5.1.4.1.1.4.1', // Enhanced MR
+  '1.2.840.10008.5.1.4.1.1.4.3', // Enhanced MR Color
+  '1.2.840.10008.5.1.4.1.1.4.4', // Legacy Converted Enhanced MR
+  '1.2.840.10008.5.1.4.1.1.6.2', // Enhanced US Volume
+  '1.2.840.10008.5.1.4.1.1.7.1', // Multi-frame Single Bit SC
+  '1.2.840.10008.5.1.4.1.1.7.2', // Multi-frame Grayscale Byte SC
+  '1.2.840.10008.5.1.4.1.1.7.3', // Multi-frame Grayscale Word SC
+  '1.2.840.10008.5.1.4.1.1.7.4', // Multi-frame True Color SC
+  '1.2.840.10008.5.1.4.1.1.12.1', // X-Ray Angiographic
+  '1.2.840.10008.5.1.4.1.1.12.1.1', // Enhanced XA
+  '1.2.840.10008.5.1.4.1.1.12.2', // X-Ray Radiofluoroscopic
+  '1.2.840.10008.5.1.4.1.1.12.2.1', // Enhanced XRF
+  '1.2.840.10008.5.1.4.1.1.13.1.1', // X-Ray 3D Angiographic
+  '1.2.840.10008.5.1.4.1.1.13.1.2', // X-Ray 3D Craniofacial
+  '1.2.840.10008.5.1.4.1.1.13.1.3', // Breast Tomosynthesis
+  '1.2.840.10008.5.1.4.1.1.20', // Nuclear Medicine
+  '1.2.840.10008.5.1.4.1.1.77.1.6', // VL Whole Slide Microscopy
+  '1.2.840.10008.5.1.4.1.1.77.1.5.4', // Ophthalmic Tomography
+  '1.2.840.10008.5.1.4.1.1.128.1', // Legacy Converted Enhanced PET
+  '1.2.840.10008.5.1.4.1.1.130', // Enhanced PET
+]);
+
 /** An IMAGE content item referencing one analysed instance. */
 function imageItem(r: { sopClassUid: string; sopInstanceUid: string; frame?: number }): Record<string, unknown> {
   return {
@@ -156,7 +186,7 @@ function imageItem(r: { sopClassUid: string; sopInstanceUid: string; frame?: num
       {
         ReferencedSOPClassUID: r.sopClassUid,
         ReferencedSOPInstanceUID: r.sopInstanceUid,
-        ...(r.frame !== undefined ? { ReferencedFrameNumber: r.frame } : {}),
+        ...(r.frame !== undefined && MULTI_FRAME_SOP_CLASSES.has(r.sopClassUid) ? { ReferencedFrameNumber: r.frame } : {}),
       },
     ],
   };

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { ModelInfo } from '../models/capabilities.js';
 import type { DicomwebClient } from './client.js';
 import type { SeriesScores } from './classify.js';
-import { buildClassificationSr, srUids } from './sr.js';
+import type { SeriesDraft } from './draft.js';
+import { buildClassificationSr, buildDraftSr, draftSrUids, srUids, type ClassificationSr } from './sr.js';
 
 /** What happened to one series' SR. */
 export interface SrOutcome {
@@ -59,6 +60,17 @@ export async function storeSeriesSr(client: DicomwebClient, series: SeriesScores
     })),
     failed: series.failed.map((f) => ({ sopInstanceUid: f.instance.sopInstanceUid, reason: `${f.error.message} [${f.error.code}]` })),
   });
+  return sendSr(client, series.studyUid, sr, base, opts);
+}
+
+/** Keep a local copy if asked, then store the SR unless dry-run or already on the server. */
+async function sendSr(
+  client: DicomwebClient,
+  studyUid: string,
+  sr: ClassificationSr,
+  base: Omit<SrOutcome, 'status'>,
+  opts: { dryRun?: boolean; srOut?: string },
+): Promise<SrOutcome> {
   let file: string | undefined;
   if (opts.srOut) {
     await mkdir(opts.srOut, { recursive: true });
@@ -67,7 +79,44 @@ export async function storeSeriesSr(client: DicomwebClient, series: SeriesScores
   }
   const withFile = file ? { ...base, file } : base;
   if (opts.dryRun) return { ...withFile, status: 'dry-run' };
-  if (await srExists(client, series.studyUid, uids.series, uids.instance)) return { ...withFile, status: 'already-stored' };
-  await client.store([sr.bytes], series.studyUid);
+  if (await srExists(client, studyUid, sr.seriesInstanceUid, sr.sopInstanceUid)) return { ...withFile, status: 'already-stored' };
+  await client.store([sr.bytes], studyUid);
   return { ...withFile, status: 'stored' };
+}
+
+/** Options of `storeDraftSr`. */
+export interface StoreDraftSrOptions {
+  model: Pick<ModelInfo, 'id' | 'dtype' | 'fileHashes'>;
+  /** `corpusIdentity(path)`. */
+  corpus: string;
+  /** The draft options that change the result, as a stable string. */
+  settings: string;
+  dryRun?: boolean;
+  srOut?: string;
+}
+
+/** Build and (unless dry-run or already there) STOW-RS the draft-report SR of one series. */
+export async function storeDraftSr(client: DicomwebClient, series: SeriesDraft, opts: StoreDraftSrOptions): Promise<SrOutcome> {
+  const uids = draftSrUids({ seriesUid: series.seriesUid, model: opts.model, corpus: opts.corpus, settings: opts.settings });
+  const base = { seriesUid: series.seriesUid, srSeriesUid: uids.series, srInstanceUid: uids.instance, references: series.images.length };
+  if (!series.draft || !series.sourceInstance) return { ...base, status: 'nothing-analysed' };
+  const sr = buildDraftSr({
+    sourceInstance: series.sourceInstance,
+    studyUid: series.studyUid,
+    seriesUid: series.seriesUid,
+    model: opts.model,
+    corpus: opts.corpus,
+    settings: opts.settings,
+    text: series.draft.text,
+    sentences: series.draft.sentences.map((x) => ({
+      text: x.text,
+      sourceCase: x.source.caseId ?? x.source.path,
+      field: x.source.field,
+      caseSimilarity: x.caseSimilarity,
+      sentenceSimilarity: x.sentenceSimilarity,
+    })),
+    images: series.images,
+    failed: series.failed.map((f) => ({ sopInstanceUid: f.instance.sopInstanceUid, reason: `${f.error.message} [${f.error.code}]` })),
+  });
+  return sendSr(client, series.studyUid, sr, base, opts);
 }

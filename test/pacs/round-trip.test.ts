@@ -197,6 +197,22 @@ describe.skipIf(Boolean(skip))('PACS round trip with Orthanc', () => {
       expect(text).toContain('ComprehensiveSR');
       expect(text.split('\n').filter((l) => /^Error/.test(l))).toEqual([]);
     }
+
+    // The multi-frame series: frame numbers only for multi-frame SOP classes (dciodvfy checks that too)
+    const mf = analysed.find((s) => s.studyUid === studies.multiFrame.studyUid)!;
+    const mfSr = await storeSeriesSr(client, mf, { model: encoder.info, labels: LABELS, templates });
+    expect(mfSr.status).toBe('stored');
+    const mfFile = join(work, 'sr-mf.dcm');
+    writeFileSync(mfFile, await client.retrieveInstance(mf.studyUid, mfSr.srSeriesUid, mfSr.srInstanceUid));
+    const frames = execFileSync('dcmdump', ['+P', '0008,1160', mfFile], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('(0008,1160)'));
+    // Multi-frame Grayscale Byte SC (mf8_*) and Enhanced CT (gdcmconv's JPEG 2000 copy); the CT Image Storage files are not multi-frame classes
+    const mfClass = mf.results.filter((r) => ['1.2.840.10008.5.1.4.1.1.7.2', '1.2.840.10008.5.1.4.1.1.2.1'].includes(r.instance.sopClassUid));
+    expect(mfClass.length).toBeGreaterThan(0);
+    expect(frames.length).toBe(mfClass.length);
+    if (hasDciodvfy) {
+      const v = spawnSync('dciodvfy', [mfFile], { encoding: 'utf8' });
+      expect(`${v.stdout}${v.stderr}`.split('\n').filter((l) => /^Error/.test(l))).toEqual([]);
+    }
   });
 
   it('a study with one corrupt instance: the others are analysed, the bad one is reported', async () => {

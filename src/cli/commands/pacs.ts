@@ -7,6 +7,12 @@ import { resolveAuth } from '../../pacs/auth.js';
 import { pullStudy } from '../../pacs/pull.js';
 import { storeSeriesSr, type SrOutcome } from '../../pacs/store-results.js';
 import { watchPacs, type WatchEvent } from '../../pacs/watch.js';
+import { corpusIdentity, draftStudyReports } from '../../pacs/draft.js';
+import { storeDraftSr } from '../../pacs/store-results.js';
+import { CaseIndex } from '../../index-store/store.js';
+import { indexModelFrom } from '../../index-store/meta.js';
+import { isJsonlCorpus, readTextCorpus, type DraftCorpus } from '../../tasks/draft-report.js';
+import { indexModelOptions, modelForIndex } from './index.js';
 import { parseLabels } from '../../tasks/zero-shot.js';
 import { DEFAULT_TEMPLATES, loadTemplates } from '../../tasks/templates.js';
 import { OptionError } from '../../core/errors.js';
@@ -334,6 +340,81 @@ function watchCommand(): Command {
   });
 }
 
+interface DraftCliOptions extends ConnectionCliOptions, Partial<ModelCliOptions>, ViewCliOptions {
+  study: string;
+  series?: string;
+  corpus: string;
+  k: number;
+  sentences: number;
+  fields?: string;
+  storeSr?: boolean;
+  dryRun?: boolean;
+  srOut?: string;
+  json?: boolean;
+  batchSize: number;
+}
+
+function draftReportCommand(): Command {
+  const cmd = new Command('draft-report')
+    .description('research draft per image series of a PACS study, from the reports of similar cases; optionally stored as a DICOM SR')
+    .requiredOption('--study <uid>', 'StudyInstanceUID')
+    .option('--series <uid>', 'only this series')
+    .requiredOption('--corpus <index|file.jsonl>', 'an index folder (medvlm index add) or a JSONL of cases with caption/findings')
+    .addOption(new Option('-k, --k <n>', 'similar cases to draw from').argParser(intOption('--k', 1)).default(5))
+    .addOption(new Option('--sentences <n>', 'sentences in the draft').argParser(intOption('--sentences', 1)).default(3))
+    .option('--fields <list>', 'text fields to draw from, e.g. caption,findings (default: all)')
+    .option('--store-sr', 'store each draft in the study as a Comprehensive SR (STOW-RS; never twice)')
+    .option('--dry-run', 'with --store-sr: build the SRs without storing them')
+    .option('--sr-out <dir>', 'also write the SR files to this folder')
+    .option('--json', 'print JSON {drafts, sr}');
+  for (const opt of [...indexModelOptions(), ...viewOptions()]) cmd.addOption(opt);
+  return withConnection(cmd).action(async (o: DraftCliOptions) => {
+    const studyUid = uidOption('--study', o.study);
+    const seriesUid = o.series ? uidOption('--series', o.series) : undefined;
+    const jsonl = isJsonlCorpus(o.corpus);
+    const fields = o.fields?.split(',').map((x) => x.trim()).filter(Boolean);
+    const client = clientFromCli(o);
+    let index: CaseIndex | undefined;
+    try {
+      const encoder = await loadEncoderFromCli(jsonl ? { ...o, model: o.model ?? DEFAULT_MODEL, dtype: o.dtype ?? 'fp32', batchSize: o.batchSize } : modelForIndex(o.corpus, o));
+      try {
+        const corpus: DraftCorpus = jsonl ? { records: readTextCorpus(o.corpus, fields) } : { index: (index = await CaseIndex.open(o.corpus, { model: indexModelFrom(encoder.info) })) };
+        const drafts = await draftStudyReports(client, encoder, corpus, {
+          studyUid, ...(seriesUid ? { seriesUid } : {}), view: toViewOptions(o), batchSize: o.batchSize,
+          draft: { k: o.k, maxSentences: o.sentences, ...(fields ? { fields } : {}) },
+        });
+        const sr: SrOutcome[] = [];
+        if (o.storeSr || o.srOut || o.dryRun) {
+          const settings = JSON.stringify({ k: o.k, sentences: o.sentences, fields: fields ?? null, view: toViewOptions(o) });
+          for (const d of drafts) {
+            sr.push(await storeDraftSr(client, d, { model: encoder.info, corpus: corpusIdentity(o.corpus), settings, dryRun: o.dryRun || !o.storeSr, ...(o.srOut ? { srOut: o.srOut } : {}) }));
+          }
+        }
+        if (o.json) {
+          const rows = drafts.map(({ sourceInstance: _s, ...d }) => d);
+          out(JSON.stringify({ model: encoder.info.id, notice: RESEARCH_NOTICE, drafts: rows, sr }, null, 2));
+        } else {
+          out(`# ${RESEARCH_NOTICE}`);
+          for (const d of drafts) {
+            out(`## series ${d.seriesUid} (${d.modality}, ${d.images.length} images)`);
+            out(d.draft?.text || '(no draft: no image of the series could be read, or no sentence could be drawn)');
+            d.draft?.sentences.forEach((x, i) => out(`  [${i + 1}] ${x.source.caseId ? `case ${x.source.caseId}, ` : ''}${x.source.field}; case similarity ${x.caseSimilarity.toFixed(3)}, sentence similarity ${x.sentenceSimilarity.toFixed(3)}`));
+          }
+          for (const x of sr) note(`medvlm: SR ${x.srInstanceUid} (series ${x.seriesUid}): ${x.status}${x.file ? `; written to ${x.file}` : ''}`);
+        }
+        const failed = drafts.flatMap((d) => d.failed);
+        for (const f of failed) note(`medvlm: ${f.error.message} [${f.error.code}]`);
+        if (failed.length) process.exitCode = EXIT.input;
+      } finally {
+        index?.close();
+        await encoder.dispose();
+      }
+    } finally {
+      await client.close();
+    }
+  });
+}
+
 /** `medvlm pacs query|pull|classify|watch`: work with images in a PACS over DICOMweb. */
 export function pacsCommand(): Command {
   return new Command('pacs')
@@ -341,5 +422,6 @@ export function pacsCommand(): Command {
     .addCommand(queryCommand())
     .addCommand(pullCommand())
     .addCommand(classifyCommand())
-    .addCommand(watchCommand());
+    .addCommand(watchCommand())
+    .addCommand(draftReportCommand());
 }
