@@ -1,5 +1,6 @@
 /** `medvlm pacs query|pull|classify` end to end against a real Orthanc, as a user runs them. */
-import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +120,24 @@ describe.skipIf(Boolean(skip))('medvlm pacs (CLI) with Orthanc', () => {
     const second = medvlm(['pacs', 'watch', ...conn, '--labels', labels, '--once']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['already-done', 'already-done']);
+  });
+
+  it('draft-report --dry-run --sr-out: one draft per series with its sources and an SR file (dry run)', () => {
+    const manifest = join(import.meta.dirname, '../../../shared/data/medpix2/manifest.jsonl');
+    if (!existsSync(manifest)) return console.warn(`draft-report CLI check skipped: needs ${manifest}`);
+    const cases = join(work, 'cases.jsonl');
+    writeFileSync(cases, readFileSync(manifest, 'utf8').split('\n').slice(0, 30).join('\n') + '\n');
+    const srDir = join(work, 'draft-sr');
+    const r = medvlm(['pacs', 'draft-report', ...conn, '--study', studies.multiFrame.studyUid, '--corpus', cases, '--sentences', '2', '--json', '--store-sr', '--dry-run', '--sr-out', srDir]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { notice: string; drafts: Array<{ images: unknown[]; draft: { sentences: Array<{ source: { caseId: string } }> } }>; sr: Array<{ status: string; file: string }> };
+    expect(j.notice).toMatch(/Research use only/);
+    expect(j.drafts.length).toBe(1);
+    expect(j.drafts[0].images.length).toBe(studies.multiFrame.files.length);
+    expect(j.drafts[0].draft.sentences.length).toBe(2);
+    expect(j.sr).toEqual([expect.objectContaining({ status: 'dry-run' })]);
+    const dump = execFileSync('dsrdump', [j.sr[0].file], { encoding: 'utf8' });
+    for (const s of j.drafts[0].draft.sentences) expect(dump).toContain(`"${s.source.caseId}"`);
   });
 
   it('a study the PACS does not have: E_PACS_NOT_FOUND, exit 6', () => {

@@ -2,7 +2,9 @@
  * The DICOMweb transport without Orthanc: credentials from files/environment only, URL checks, multipart
  * framing, and retry behaviour against a real local HTTP server that answers 503/401/404 on purpose.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,6 +148,47 @@ describe('retries', () => {
       expect(client.http.stats.requests).toBe(0);
     } finally {
       await client.close();
+    }
+  });
+});
+
+const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).error === undefined;
+if (!hasOpenssl) console.warn('PACS TLS test skipped: openssl is not installed');
+
+describe.skipIf(!hasOpenssl)('TLS', () => {
+  let dir: string;
+  let server: ReturnType<typeof createHttpsServer>;
+  let url: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'medvlm-tls-'));
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+    if (r.status !== 0) throw new Error('openssl could not make a test certificate');
+    server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/dicom+json' }).end('[]');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
+    const addr = server.address();
+    url = `https://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/dicom-web`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((ok) => server.close(() => ok()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a self-signed certificate (one request, no retry) and accepts it with --ca-file', async () => {
+    const strict = new DicomwebClient({ url, retries: 3, backoffMs: 5 });
+    try {
+      await expect(strict.searchStudies()).rejects.toMatchObject({ code: 'E_PACS_UNREACHABLE', message: expect.stringContaining('--ca-file') });
+      expect(strict.http.stats.requests).toBe(1);
+    } finally {
+      await strict.close();
+    }
+    const trusted = new DicomwebClient({ url, caFile: join(dir, 'cert.pem') });
+    try {
+      expect(await trusted.searchStudies()).toEqual([]);
+    } finally {
+      await trusted.close();
     }
   });
 });
