@@ -76,6 +76,8 @@ export interface PacsEmbedOptions {
   view?: ViewOptions;
   /** Images per encoder call (default 16). */
   batchSize?: number;
+  /** Instances to leave out (e.g. already in an index); they are neither retrieved nor reported. */
+  exclude?: (ref: InstanceRef) => boolean;
   /** Called after each instance (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -131,7 +133,8 @@ export function instanceSource(ref: InstanceRef): string {
 export async function embedStudy(client: DicomwebClient, encoder: DualEncoder, opts: PacsEmbedOptions): Promise<SeriesEmbeddings[]> {
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   const series = await imageSeries(client, opts.studyUid, opts.seriesUid);
-  const lists = await Promise.all(series.map((s) => listInstances(client, opts.studyUid, s.seriesUid)));
+  const listed = await Promise.all(series.map((s) => listInstances(client, opts.studyUid, s.seriesUid)));
+  const lists = opts.exclude ? listed.map((l) => l.filter((i) => !opts.exclude!(i))) : listed;
   const total = lists.reduce((n, l) => n + l.length, 0);
   let done = 0;
   const out: SeriesEmbeddings[] = series.map((se) => ({ studyUid: opts.studyUid, seriesUid: se.seriesUid, modality: se.modality, results: [], failed: [] }));

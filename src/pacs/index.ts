@@ -38,3 +38,4 @@ export {
 export { storeSeriesSr, storeDraftSr, srExists, type SrOutcome, type StoreSrOptions, type StoreDraftSrOptions } from './store-results.js';
 export { draftStudyReports, corpusIdentity, type PacsDraftOptions, type SeriesDraft } from './draft.js';
 export { watchPacs, type WatchOptions, type WatchEvent } from './watch.js';
+export { indexStudy, instanceKey, type PacsIndexResult } from './index-study.js';

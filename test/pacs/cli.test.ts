@@ -140,6 +140,15 @@ describe.skipIf(Boolean(skip))('medvlm pacs (CLI) with Orthanc', () => {
     for (const s of j.drafts[0].draft.sentences) expect(dump).toContain(`"${s.source.caseId}"`);
   });
 
+  it('index: PACS images into a similar-case index; a rerun adds nothing', () => {
+    const dir = join(work, 'ix');
+    const first = medvlm(['pacs', 'index', ...conn, '--study', studies.multiFrame.studyUid, '--index', dir, '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect((JSON.parse(first.stdout) as { added: string[] }).added.length).toBe(studies.multiFrame.files.length);
+    const again = medvlm(['pacs', 'index', ...conn, '--study', studies.multiFrame.studyUid, '--index', dir]);
+    expect(again.stderr).toContain(`0 added, ${studies.multiFrame.files.length} already in`);
+  });
+
   it('a study the PACS does not have: E_PACS_NOT_FOUND, exit 6', () => {
     const r = medvlm(['pacs', 'pull', ...conn, '--study', '1.2.3.999', '--out', join(work, 'x')]);
     expect(r.code).toBe(6);

@@ -13,6 +13,9 @@ import { loadDualEncoder } from '../../src/models/registry.js';
 import { DicomwebClient } from '../../src/pacs/client.js';
 import { corpusIdentity, draftStudyReports } from '../../src/pacs/draft.js';
 import { storeDraftSr } from '../../src/pacs/store-results.js';
+import { indexStudy, instanceKey } from '../../src/pacs/index-study.js';
+import { CaseIndex } from '../../src/index-store/store.js';
+import { indexModelFrom } from '../../src/index-store/meta.js';
 import { draftFromEmbedding, readTextCorpus, type DraftCorpus } from '../../src/tasks/draft-report.js';
 import { encodeFiles, isFileError, type FileEmbedding } from '../../src/tasks/encode-files.js';
 import { meanNormalised } from '../../src/tasks/zero-shot.js';
@@ -26,7 +29,7 @@ const skip = 'skipped' in corpus ? corpus.skipped : orthancUnavailable() ?? (exi
 if (skip) console.warn(`PACS draft-report test skipped: ${skip}`);
 const hasDciodvfy = spawnSync('dciodvfy', [], { stdio: 'ignore' }).error === undefined;
 
-describe.skipIf(Boolean(skip))('PACS draft-report with Orthanc', () => {
+describe.skipIf(Boolean(skip))('PACS draft-report and index with Orthanc', () => {
   let orthanc: TestOrthanc;
   let work: string;
   let studies: PacsCorpus;
@@ -89,6 +92,35 @@ describe.skipIf(Boolean(skip))('PACS draft-report with Orthanc', () => {
     if (hasDciodvfy) {
       const v = spawnSync('dciodvfy', [file], { encoding: 'utf8' });
       expect(`${v.stdout}${v.stderr}`.split('\n').filter((l) => /^Error/.test(l))).toEqual([]);
+    }
+  });
+
+  it('index: PACS images land in a similar-case index keyed by their WADO-RS address; a rerun retrieves nothing', async () => {
+    const dir = join(work, 'ix');
+    const index = await CaseIndex.open(dir, { create: true, model: indexModelFrom(encoder.info) });
+    try {
+      const study = studies.multiFrame;
+      const first = await indexStudy(client, encoder, index, { studyUid: study.studyUid });
+      expect(first.failed).toEqual([]);
+      expect(first.added.sort()).toEqual(study.files.map((f) => instanceKey(client, f)).sort());
+      expect(first.added.every((k) => k.startsWith(`${orthanc.dicomWebUrl}/studies/`) && !k.includes(orthanc.password))).toBe(true);
+      const before = client.http.stats.requests;
+      const again = await indexStudy(client, encoder, index, { studyUid: study.studyUid });
+      expect(again.added).toEqual([]);
+      expect(again.skipped.length).toBe(study.files.length);
+      // QIDO only (series + one instance list, twice: listing and embedStudy), no WADO-RS retrieval
+      expect(client.http.stats.requests - before).toBe(4);
+      // searching with the same image from disk finds its PACS entry at the top (lossless copies of the same
+      // pixels in other transfer syntaxes tie with it)
+      const f = study.files[3];
+      const [local] = (await encodeFiles(encoder, [f.file])) as FileEmbedding[];
+      const hits = await index.search(local.embedding, { k: study.files.length, exact: true });
+      const hit = hits.find((h) => h.path === instanceKey(client, f))!;
+      expect(hit.similarity).toBeGreaterThan(0.9999);
+      expect(hits[0].similarity - hit.similarity).toBeLessThan(1e-6);
+      expect(hit.dicom).toEqual({ studyUid: f.studyUid, seriesUid: f.seriesUid, sopUid: f.sopInstanceUid });
+    } finally {
+      index.close();
     }
   });
 });

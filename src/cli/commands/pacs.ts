@@ -8,6 +8,7 @@ import { pullStudy } from '../../pacs/pull.js';
 import { storeSeriesSr, type SrOutcome } from '../../pacs/store-results.js';
 import { watchPacs, type WatchEvent } from '../../pacs/watch.js';
 import { corpusIdentity, draftStudyReports } from '../../pacs/draft.js';
+import { indexStudy } from '../../pacs/index-study.js';
 import { storeDraftSr } from '../../pacs/store-results.js';
 import { CaseIndex } from '../../index-store/store.js';
 import { indexModelFrom } from '../../index-store/meta.js';
@@ -415,7 +416,49 @@ function draftReportCommand(): Command {
   });
 }
 
-/** `medvlm pacs query|pull|classify|watch`: work with images in a PACS over DICOMweb. */
+interface IndexCliOptions extends ConnectionCliOptions, Partial<ModelCliOptions>, ViewCliOptions {
+  study: string;
+  series?: string;
+  index: string;
+  json?: boolean;
+  batchSize: number;
+}
+
+function indexCommand(): Command {
+  const cmd = new Command('index')
+    .description('add the images of a PACS study to a similar-case index (keyed by their WADO-RS address; reruns add only new instances)')
+    .requiredOption('--study <uid>', 'StudyInstanceUID')
+    .option('--series <uid>', 'only this series')
+    .requiredOption('--index <dir>', 'index folder (created when missing)')
+    .option('--json', 'print {added, skipped, failed} as JSON');
+  for (const opt of [...indexModelOptions(), ...viewOptions()]) cmd.addOption(opt);
+  return withConnection(cmd).action(async (o: IndexCliOptions) => {
+    const studyUid = uidOption('--study', o.study);
+    const seriesUid = o.series ? uidOption('--series', o.series) : undefined;
+    const client = clientFromCli(o);
+    let index: CaseIndex | undefined;
+    try {
+      const encoder = await loadEncoderFromCli(modelForIndex(o.index, o, false));
+      try {
+        index = await CaseIndex.open(o.index, { create: true, model: indexModelFrom(encoder.info) });
+        const bar = lazyBar('index');
+        const r = await indexStudy(client, encoder, index, { studyUid, ...(seriesUid ? { seriesUid } : {}), view: toViewOptions(o), batchSize: o.batchSize, onProgress: bar.onProgress });
+        bar.stop();
+        if (o.json) out(JSON.stringify(r, null, 2));
+        for (const f of r.failed) note(`medvlm: ${f.error.message} [${f.error.code}]`);
+        note(`medvlm: ${r.added.length} added, ${r.skipped.length} already in ${o.index}, ${r.failed.length} failed`);
+        if (r.failed.length) process.exitCode = EXIT.input;
+      } finally {
+        index?.close();
+        await encoder.dispose();
+      }
+    } finally {
+      await client.close();
+    }
+  });
+}
+
+/** `medvlm pacs query|pull|classify|draft-report|index|watch`: work with images in a PACS over DICOMweb. */
 export function pacsCommand(): Command {
   return new Command('pacs')
     .description('use a PACS over DICOMweb (QIDO-RS, WADO-RS, STOW-RS): query, pull, classify and store results as DICOM SR')
@@ -423,5 +466,6 @@ export function pacsCommand(): Command {
     .addCommand(pullCommand())
     .addCommand(classifyCommand())
     .addCommand(watchCommand())
-    .addCommand(draftReportCommand());
+    .addCommand(draftReportCommand())
+    .addCommand(indexCommand());
 }
