@@ -461,7 +461,7 @@ function indexCommand(): Command {
 /** `medvlm pacs query|pull|classify|draft-report|index|watch`: work with images in a PACS over DICOMweb. */
 export function pacsCommand(): Command {
   return new Command('pacs')
-    .description('use a PACS over DICOMweb (QIDO-RS, WADO-RS, STOW-RS): query, pull, classify and store results as DICOM SR')
+    .description('use a PACS over DICOMweb (QIDO-RS, WADO-RS, STOW-RS): query, pull, classify, draft reports, index, watch; results stored as DICOM SR')
     .addCommand(queryCommand())
     .addCommand(pullCommand())
     .addCommand(classifyCommand())
