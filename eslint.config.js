@@ -40,7 +40,8 @@ export default tseslint.config(
   restrict(['src/transforms/**'], [...above('transforms'), ...BESIDE], 'transforms must not depend on a layer above them'),
   restrict(['src/runtime/**'], [...above('runtime'), ...BESIDE], 'runtime must not depend on a layer above it'),
   restrict(['src/models/**'], [...above('models'), ...BESIDE], 'models must not depend on a layer above them'),
-  restrict(['src/index-store/**', 'src/queue/**'], [...above('models')], 'storage serves tasks; it must not depend on them'),
+  restrict(['src/index-store/**'], [...above('models')], 'storage serves tasks; it must not depend on them'),
+  restrict(['src/queue/**', 'src/pacs/**'], ['cli', 'server', 'web'], 'the queue and the PACS client serve the surfaces; they must not depend on one'),
   restrict(['src/convert/**'], [...above('models'), 'index-store', 'queue'], 'convert writes model folders; it must not depend on tasks'),
   restrict(['src/tasks/**'], above('tasks'), 'tasks must not depend on eval or a surface', [
     { regex: '(^|/)models/(?!capabilities|defaults|registry|catalog|family|families|generators)[^/]+/', message: 'tasks depend on capabilities, never on a model family' },

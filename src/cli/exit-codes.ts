@@ -10,6 +10,8 @@ export const EXIT = {
   dependency: 5,
   /** A served or hosted model refused, failed, or was not allowed (E_REMOTE_*). */
   remote: 6,
+  /** A PACS refused, could not be reached or answered something that is not DICOMweb (E_PACS_*): also 6, a remote service. */
+  pacs: 6,
 } as const;
 
 /** The exit code for an error code: one place, used by every command. */
@@ -17,6 +19,7 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code === 'E_INTERNAL') return EXIT.internal;
   if (code === 'E_DEPENDENCY') return EXIT.dependency;
   if (code.startsWith('E_REMOTE')) return EXIT.remote;
+  if (code.startsWith('E_PACS')) return EXIT.pacs;
   if (code.startsWith('E_MODEL') || code === 'E_INFERENCE_FAILED') return EXIT.model;
   if (code === 'E_BAD_OPTION' || code === 'E_LABELS_EMPTY' || code === 'E_TEMPLATES_INVALID' || code === 'E_OUTPUT_EXISTS') {
     return EXIT.usage;

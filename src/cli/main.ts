@@ -16,6 +16,7 @@ import { datasetsCommand } from './commands/datasets.js';
 import { reportError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { generateCommand } from './commands/generate.js';
+import { pacsCommand } from './commands/pacs.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -42,6 +43,9 @@ program.addCommand(evalCommand().exitOverride().configureOutput({ outputError: c
 program.addCommand(reportCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(datasetsCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(generateCommand().exitOverride().configureOutput({ outputError: commanderError }));
+const pacs = pacsCommand().exitOverride().configureOutput({ outputError: commanderError });
+for (const sub of pacs.commands) sub.exitOverride().configureOutput({ outputError: commanderError });
+program.addCommand(pacs);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,6 +42,12 @@ export type ErrorCode =
   | 'E_REMOTE_REJECTED'
   | 'E_REMOTE_FAILED'
   | 'E_REMOTE_PROTOCOL'
+  // PACS (DICOMweb)
+  | 'E_PACS_AUTH'
+  | 'E_PACS_NOT_FOUND'
+  | 'E_PACS_UNREACHABLE'
+  | 'E_PACS_PROTOCOL'
+  | 'E_PACS_REJECTED'
   // environment
   | 'E_DEPENDENCY'
   | 'E_INTERNAL';
@@ -106,6 +112,19 @@ export class RemoteError extends MedvlmError {
     super(code, message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.status = options?.status;
     this.attempts = options?.attempts;
+  }
+}
+
+/**
+ * A PACS (DICOMweb server) refused, could not be reached, or answered something that is not DICOMweb.
+ * `status` is the HTTP status when there was a response.
+ */
+export class PacsError extends MedvlmError {
+  readonly status?: number;
+
+  constructor(code: ErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
+    super(code, message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.status = options?.status;
   }
 }
 

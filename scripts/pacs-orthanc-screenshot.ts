@@ -1,0 +1,39 @@
+/**
+ * Screenshot of Orthanc Explorer showing a medvlm SR stored in its source study (docs/pacs-orthanc-study-with-sr.png).
+ * Needs Debian's orthanc, orthanc-dicomweb and chromium, dcmtk/gdcm and ../shared/data. Run: npx tsx scripts/pacs-orthanc-screenshot.ts
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { buildDicomCorpus } from '../test/support/dicom-corpus.js';
+import { buildPacsCorpus } from '../test/support/pacs-corpus.js';
+import { startOrthanc } from '../test/support/orthanc.js';
+import { DicomwebClient } from '../src/pacs/client.js';
+import { classifyStudy } from '../src/pacs/classify.js';
+import { storeSeriesSr } from '../src/pacs/store-results.js';
+import { loadDualEncoder } from '../src/models/registry.js';
+const corpus = await buildDicomCorpus();
+if ('skipped' in corpus) throw new Error(corpus.skipped);
+const work = mkdtempSync(join(tmpdir(), 'medvlm-shot-'));
+const pc = buildPacsCorpus(corpus, work);
+const o = await startOrthanc();
+try {
+  const c = new DicomwebClient({ url: o.dicomWebUrl, auth: { kind: 'basic', user: o.user, password: o.password } });
+  await c.store(pc.corrupt.files.map((f) => readFileSync(f.file)), pc.corrupt.studyUid);
+  const enc = await loadDualEncoder('medvlm-tiny', { offline: true });
+  const [s] = await classifyStudy(c, enc, { studyUid: pc.corrupt.studyUid, labels: ['CT scan', 'MRI scan', 'X-ray'] });
+  const r = await storeSeriesSr(c, s, { model: enc.info, labels: ['CT scan', 'MRI scan', 'X-ray'], templates: 'medical' });
+  const look = await o.rest<Array<{ ID: string; Type: string }>>('/tools/lookup', { method: 'POST', body: r.srInstanceUid });
+  const inst = look[0].ID;
+  const study = (await o.rest<Array<{ ID: string }>>('/tools/lookup', { method: 'POST', body: pc.corrupt.studyUid }))[0].ID;
+  for (const [name, hash] of [['pacs-orthanc-study-with-sr', `#study?uuid=${study}`]]) {
+    const url = `http://${o.user}:${o.password}@127.0.0.1:${o.httpPort}/app/explorer.html${hash}`;
+    execFileSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--virtual-time-budget=15000', '--window-size=1100,700', `--screenshot=docs/${name}.png`, url], { stdio: 'inherit', timeout: 60000 });
+  }
+  console.log(`SR ${r.srInstanceUid} (Orthanc id ${inst}) in study ${pc.corrupt.studyUid}: docs/pacs-orthanc-study-with-sr.png`);
+  await enc.dispose(); await c.close();
+} finally {
+  await o.dispose();
+  rmSync(work, { recursive: true, force: true });
+}
