@@ -8,12 +8,15 @@ export const EXIT = {
   input: 3,
   model: 4,
   dependency: 5,
+  /** The index or the work queue could not be written or reached now (full disk, busy writer, Redis down): retry once fixed. */
+  unavailable: 6,
 } as const;
 
 /** The exit code for an error code: one place, used by every command. */
 export function exitCodeFor(code: ErrorCode): number {
   if (code === 'E_INTERNAL') return EXIT.internal;
   if (code === 'E_DEPENDENCY') return EXIT.dependency;
+  if (code === 'E_DISK_FULL' || code === 'E_INDEX_CONFLICT' || code === 'E_INDEX_WRITE_FAILED' || code === 'E_QUEUE_UNREACHABLE') return EXIT.unavailable;
   if (code.startsWith('E_MODEL') || code === 'E_INFERENCE_FAILED') return EXIT.model;
   if (code === 'E_BAD_OPTION' || code === 'E_LABELS_EMPTY' || code === 'E_TEMPLATES_INVALID' || code === 'E_OUTPUT_EXISTS') {
     return EXIT.usage;

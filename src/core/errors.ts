@@ -32,6 +32,13 @@ export type ErrorCode =
   | 'E_INDEX_NOT_FOUND'
   | 'E_INDEX_INVALID'
   | 'E_INDEX_MODEL_MISMATCH'
+  | 'E_INDEX_CONFLICT'
+  | 'E_INDEX_WRITE_FAILED'
+  | 'E_DISK_FULL'
+  // work queue (Redis)
+  | 'E_QUEUE_UNREACHABLE'
+  | 'E_QUEUE_INVALID'
+  | 'E_QUEUE_MODEL_MISMATCH'
   // environment
   | 'E_DEPENDENCY'
   | 'E_INTERNAL';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { errorToJSON, inputError } from '../core/errors.js';
+import { errorToJSON, inputError, type ErrorCode } from '../core/errors.js';
 import { matchesWhere, type WhereFilter } from '../index-store/where.js';
 import type { ManifestRecord } from '../index-store/manifest.js';
 import type { CaseIndex, DicomIds, IndexEntry, IndexHit, IndexSearchOptions } from '../index-store/store.js';
@@ -44,6 +44,14 @@ export interface AddToIndexResult {
   /** Time spent in the model (image + text encoding) and in the index (commits, optimize), ms. */
   timing: { hashMs: number; readMs: number; encodeMs: number; indexMs: number; optimizeMs: number };
   annBuilt: boolean;
+  /**
+   * The first failed index write (full disk, write conflict), if any. The files it concerns, and on a
+   * full disk every file not yet committed, are in `errors` with its code; what was committed before
+   * stays in the index, readable.
+   */
+  writeError?: { code: ErrorCode; message: string };
+  /** `optimize` failed after all entries were committed (they are searchable by exact scan). */
+  optimizeError?: { code: ErrorCode; message: string };
 }
 
 interface Candidate {
@@ -148,7 +156,22 @@ export async function addToIndex(encoder: DualEncoder, index: CaseIndex, files: 
       return entry;
     });
     t = performance.now();
-    await index.upsert(entries);
+    try {
+      await index.upsert(entries);
+    } catch (e) {
+      // nothing of this batch was committed (one batch, one commit); on a full disk nothing later can be
+      const err = errorToJSON(e, index.dir);
+      result.writeError ??= err;
+      const stop = err.code === 'E_DISK_FULL';
+      const notAdded = stop ? [...ready.map((r) => r.c.path), ...todo.slice(start + batchSize).map((c) => c.path)] : ready.map((r) => r.c.path);
+      for (const file of notAdded) {
+        result.errors.push({ file, error: { code: err.code, message: `${file}: not added: ${err.message}` } });
+        progress(file);
+      }
+      result.timing.indexMs += performance.now() - t;
+      if (stop) break;
+      continue;
+    }
     result.timing.indexMs += performance.now() - t;
     for (const r of ready) {
       (r.c.replaces ? result.replaced : result.added).push(r.c.path);
@@ -156,7 +179,13 @@ export async function addToIndex(encoder: DualEncoder, index: CaseIndex, files: 
     }
   }
   t = performance.now();
-  if (todo.length) result.annBuilt = (await index.optimize({ ann: opts.ann ?? 'auto', ...(opts.annMinRows ? { annMinRows: opts.annMinRows } : {}) })).annBuilt;
+  if (result.added.length + result.replaced.length > 0 && result.writeError?.code !== 'E_DISK_FULL') {
+    try {
+      result.annBuilt = (await index.optimize({ ann: opts.ann ?? 'auto', ...(opts.annMinRows ? { annMinRows: opts.annMinRows } : {}) })).annBuilt;
+    } catch (e) {
+      result.optimizeError = errorToJSON(e, index.dir);
+    }
+  }
   result.timing.optimizeMs = performance.now() - t;
   return result;
 }

@@ -10,7 +10,7 @@ import { expandInputs } from '../../io/inputs.js';
 import type { DualEncoder } from '../../models/capabilities.js';
 import { DEFAULT_MODEL } from '../../models/defaults.js';
 import { addToIndex } from '../../tasks/search.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
 import { modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out, writeOutput } from '../output.js';
@@ -125,6 +125,8 @@ function addCommand(): Command {
       filteredOut: result.filteredOut,
       errors,
       annBuilt: result.annBuilt,
+      ...(result.writeError ? { writeError: result.writeError } : {}),
+      ...(result.optimizeError ? { optimizeError: result.optimizeError } : {}),
       timingMs: Object.fromEntries(Object.entries(result.timing).map(([k, v]) => [k, Math.round(v)])),
     };
     if (o.json) out(JSON.stringify(summary, null, 2));
@@ -133,7 +135,10 @@ function addCommand(): Command {
       for (const d of result.duplicates) note(`medvlm: ${d.file}: same content as ${d.duplicateOf}, not added again`);
     }
     for (const e of errors) note(`medvlm: ${e.error.message} [${e.error.code}]`);
-    if (errors.length) process.exitCode = EXIT.input;
+    if (result.optimizeError) note(`medvlm: entries were committed, but ${result.optimizeError.message} [${result.optimizeError.code}]`);
+    const storage = result.writeError ?? result.optimizeError;
+    if (storage) process.exitCode = exitCodeFor(storage.code);
+    else if (errors.length) process.exitCode = EXIT.input;
   });
 }
 
