@@ -252,6 +252,34 @@ export class CaseIndex {
     );
   }
 
+  /**
+   * Write a large batch from the work queue's committer: paths not in the index are appended (cheap
+   * at any table size), paths already there are replaced by merge-insert; both under one hold of the
+   * write lock, so no other writer adds the same path in between. Repeating the call with the same
+   * entries changes nothing but `added_at`.
+   */
+  async commitEntries(entries: IndexEntry[]): Promise<{ appended: number; replaced: number }> {
+    if (entries.length === 0) return { appended: 0, replaced: 0 };
+    this.checkDims(entries);
+    const unique = [...new Map(entries.map((e) => [e.path, e])).values()];
+    return this.write(`committing ${unique.length} entries`, async () => {
+      const known = await this.hashes(unique.map((e) => e.path));
+      const fresh = unique.filter((e) => !known.has(e.path));
+      const old = unique.filter((e) => known.has(e.path));
+      if (fresh.length) await this.table.add(fresh.flatMap((e) => entryRows(e)));
+      if (old.length) {
+        const paths = old.map((e) => e.path);
+        await this.table
+          .mergeInsert('id')
+          .whenMatchedUpdateAll()
+          .whenNotMatchedInsertAll()
+          .whenNotMatchedBySourceDelete({ where: `path IN (${paths.map(sqlString).join(',')})` })
+          .execute(old.flatMap((e) => entryRows(e)));
+      }
+      return { appended: fresh.length, replaced: old.length };
+    });
+  }
+
   /** Append entries known to be new (no duplicate check; for bulk loads such as benchmarks). */
   async append(entries: IndexEntry[]): Promise<void> {
     if (entries.length === 0) return;

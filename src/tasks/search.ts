@@ -2,17 +2,14 @@
  * Similar-case search: fill an index with images (and the texts that describe them), and query it
  * by text (text→image), by image (image→image) or for the texts nearest an image (image→text).
  */
-import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
-import { errorToJSON, inputError, type ErrorCode } from '../core/errors.js';
-import { matchesWhere, type WhereFilter } from '../index-store/where.js';
+import { errorToJSON, type ErrorCode } from '../core/errors.js';
+import type { WhereFilter } from '../index-store/where.js';
 import type { ManifestRecord } from '../index-store/manifest.js';
-import type { CaseIndex, DicomIds, IndexEntry, IndexHit, IndexSearchOptions } from '../index-store/store.js';
-import type { DualEncoder, RGBImage } from '../models/capabilities.js';
-import { sha256File } from '../runtime/hashing.js';
+import type { CaseIndex, IndexHit, IndexSearchOptions } from '../index-store/store.js';
+import type { DualEncoder } from '../models/capabilities.js';
 import type { ViewOptions } from '../transforms/index.js';
-import { readFileBytes } from '../io/read.js';
-import { bytesToView, fileToView, type FileError, type ProgressFn } from './encode-files.js';
+import { fileToView, type FileError, type ProgressFn } from './encode-files.js';
+import { batchItemOf, dicomIds, encodeIndexBatch, planIndexAdd } from './index-batch.js';
 
 /** Options of `addToIndex`. */
 export interface AddToIndexOptions {
@@ -54,107 +51,47 @@ export interface AddToIndexResult {
   optimizeError?: { code: ErrorCode; message: string };
 }
 
-interface Candidate {
-  path: string;
-  record?: ManifestRecord;
-}
-
 /**
  * Add image files to an index: each file is hashed, read, encoded (image and its manifest texts) and
  * stored in batches, one commit per batch. With no files but a manifest, every manifest image that
  * passes the filters is added.
  */
 export async function addToIndex(encoder: DualEncoder, index: CaseIndex, files: string[], opts: AddToIndexOptions = {}): Promise<AddToIndexResult> {
-  const byPath = new Map((opts.manifest ?? []).map((r) => [r.path, r]));
-  let candidates: Candidate[] = files.length
-    ? files.map((f) => ({ path: resolve(f), record: byPath.get(resolve(f)) }))
-    : [...byPath.values()].map((record) => ({ path: record.path, record }));
-  const before = candidates.length;
-  const where = opts.where ?? [];
-  if (where.length) candidates = candidates.filter((c) => matchesWhere({ ...flatMetadata(c.record), path: c.path }, where));
+  let done = 0;
+  let total = 0;
+  const progress = (file: string): void => opts.onProgress?.(++done, total, file);
+  let t = performance.now();
+  const existing = await index.hashes();
+  const plan = await planIndexAdd(existing, files, {
+    ...(opts.manifest ? { manifest: opts.manifest } : {}),
+    ...(opts.where ? { where: opts.where } : {}),
+    onSettled: progress,
+  });
+  const { todo } = plan;
+  total = done + todo.length;
   const result: AddToIndexResult = {
     added: [],
     replaced: [],
-    unchanged: [],
-    duplicates: [],
-    filteredOut: before - candidates.length,
-    errors: [],
-    timing: { hashMs: 0, readMs: 0, encodeMs: 0, indexMs: 0, optimizeMs: 0 },
+    unchanged: plan.unchanged,
+    duplicates: plan.duplicates,
+    filteredOut: plan.filteredOut,
+    errors: plan.errors,
+    timing: { hashMs: performance.now() - t, readMs: 0, encodeMs: 0, indexMs: 0, optimizeMs: 0 },
     annBuilt: false,
   };
-  const total = candidates.length;
-  let done = 0;
-  const progress = (file: string): void => opts.onProgress?.(++done, total, file);
-
-  let t = performance.now();
-  const existing = await index.hashes();
-  const pathByHash = new Map<string, string>();
-  for (const [p, h] of existing) if (!pathByHash.has(h)) pathByHash.set(h, p);
-  const todo: Array<Candidate & { hash: string; replaces: boolean }> = [];
-  for (const c of candidates) {
-    let hash: string;
-    try {
-      hash = await hashFile(c.path);
-    } catch (e) {
-      result.errors.push({ file: c.path, error: errorToJSON(e, c.path) });
-      progress(c.path);
-      continue;
-    }
-    const old = existing.get(c.path);
-    if (old === hash) {
-      result.unchanged.push(c.path);
-      progress(c.path);
-      continue;
-    }
-    const twin = pathByHash.get(hash);
-    if (twin !== undefined && twin !== c.path) {
-      result.duplicates.push({ file: c.path, duplicateOf: twin });
-      progress(c.path);
-      continue;
-    }
-    pathByHash.set(hash, c.path);
-    todo.push({ ...c, hash, replaces: old !== undefined });
-  }
-  result.timing.hashMs += performance.now() - t;
 
   const batchSize = Math.max(1, opts.batchSize ?? 16);
   for (let start = 0; start < todo.length; start += batchSize) {
     const batch = todo.slice(start, start + batchSize);
-    t = performance.now();
-    const ready: Array<{ c: (typeof batch)[number]; rgb: RGBImage; modality?: string; dicom: DicomIds }> = [];
-    for (const c of batch) {
-      try {
-        // one read: the stored hash is of the very bytes that were decoded, even if the file changed since pass 1
-        const bytes = await readFileBytes(c.path);
-        c.hash = createHash('sha256').update(bytes).digest('hex');
-        const { image, rgb } = await bytesToView(bytes, c.path, opts.view);
-        ready.push({ c, rgb, ...(image.modality ? { modality: image.modality } : {}), dicom: dicomIds(image.phi) });
-      } catch (e) {
-        result.errors.push({ file: c.path, error: errorToJSON(e, c.path) });
-        progress(c.path);
-      }
+    const encoded = await encodeIndexBatch(encoder, batch.map(batchItemOf), opts.view);
+    result.timing.readMs += encoded.readMs;
+    result.timing.encodeMs += encoded.encodeMs;
+    for (const e of encoded.errors) {
+      result.errors.push(e);
+      progress(e.file);
     }
-    result.timing.readMs += performance.now() - t;
-    if (ready.length === 0) continue;
-    t = performance.now();
-    const imageVecs = await encoder.encodeImages(ready.map((r) => r.rgb));
-    const textItems = ready.flatMap((r, i) => Object.entries(r.c.record?.texts ?? {}).map(([field, text]) => ({ i, field, text })));
-    const textVecs = textItems.length ? await encoder.encodeTexts(textItems.map((x) => x.text)) : [];
-    result.timing.encodeMs += performance.now() - t;
-    const entries: IndexEntry[] = ready.map((r, i) => {
-      const metadata = { ...(r.c.record?.metadata ?? {}) };
-      if (!metadata.modality && r.modality) metadata.modality = r.modality;
-      const entry: IndexEntry = {
-        path: r.c.path,
-        hash: r.c.hash,
-        vector: imageVecs[i],
-        metadata,
-        texts: textItems.flatMap((x, j) => (x.i === i ? [{ field: x.field, text: x.text, vector: textVecs[j] }] : [])),
-      };
-      if (Object.keys(r.dicom).length) entry.dicom = r.dicom;
-      if (r.c.record) entry.source = r.c.record.raw;
-      return entry;
-    });
+    const { entries } = encoded;
+    if (entries.length === 0) continue;
     t = performance.now();
     try {
       await index.upsert(entries);
@@ -163,7 +100,7 @@ export async function addToIndex(encoder: DualEncoder, index: CaseIndex, files: 
       const err = errorToJSON(e, index.dir);
       result.writeError ??= err;
       const stop = err.code === 'E_DISK_FULL';
-      const notAdded = stop ? [...ready.map((r) => r.c.path), ...todo.slice(start + batchSize).map((c) => c.path)] : ready.map((r) => r.c.path);
+      const notAdded = stop ? [...entries.map((x) => x.path), ...todo.slice(start + batchSize).map((c) => c.path)] : entries.map((x) => x.path);
       for (const file of notAdded) {
         result.errors.push({ file, error: { code: err.code, message: `${file}: not added: ${err.message}` } });
         progress(file);
@@ -173,9 +110,10 @@ export async function addToIndex(encoder: DualEncoder, index: CaseIndex, files: 
       continue;
     }
     result.timing.indexMs += performance.now() - t;
-    for (const r of ready) {
-      (r.c.replaces ? result.replaced : result.added).push(r.c.path);
-      progress(r.c.path);
+    const replaces = new Set(batch.filter((c) => c.replaces).map((c) => c.path));
+    for (const x of entries) {
+      (replaces.has(x.path) ? result.replaced : result.added).push(x.path);
+      progress(x.path);
     }
   }
   t = performance.now();
@@ -190,28 +128,7 @@ export async function addToIndex(encoder: DualEncoder, index: CaseIndex, files: 
   return result;
 }
 
-/** sha256 of a file's bytes; a missing file is E_FILE_NOT_FOUND. */
-async function hashFile(path: string): Promise<string> {
-  try {
-    return await sha256File(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw inputError('E_FILE_NOT_FOUND', path, 'no such file');
-    throw inputError('E_FILE_NOT_FOUND', path, `cannot read: ${(e as Error).message}`, e);
-  }
-}
-
-function flatMetadata(record: ManifestRecord | undefined): Record<string, unknown> {
-  return record ? { ...record.metadata, labels: record.metadata.labels ?? [] } : {};
-}
-
-/** Study/series/SOP instance UIDs from a DICOM image's identifiers. */
-export function dicomIds(phi: Record<string, string>): DicomIds {
-  const d: DicomIds = {};
-  if (phi.StudyInstanceUID) d.studyUid = phi.StudyInstanceUID;
-  if (phi.SeriesInstanceUID) d.seriesUid = phi.SeriesInstanceUID;
-  if (phi.SOPInstanceUID) d.sopUid = phi.SOPInstanceUID;
-  return d;
-}
+export { dicomIds };
 
 /** What to search with. */
 export type SearchQuery = { text: string } | { image: string };

@@ -1,18 +1,21 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { inputError, OptionError } from '../../core/errors.js';
+import { inputError, MedvlmError, OptionError } from '../../core/errors.js';
 import { CaseIndex, type IndexHit, type StoredEntry } from '../../index-store/store.js';
-import { readManifest, DEFAULT_TEXT_FIELDS } from '../../index-store/manifest.js';
+import { readManifest, DEFAULT_TEXT_FIELDS, type ManifestRecord } from '../../index-store/manifest.js';
 import { indexModelFrom, readMeta } from '../../index-store/meta.js';
-import { parseWhere } from '../../index-store/where.js';
-import { expandInputs } from '../../io/inputs.js';
+import { parseWhere, type WhereFilter } from '../../index-store/where.js';
+import { expandInputs, type InputProblem } from '../../io/inputs.js';
+import { enqueueItems, jobItemOf, openWorkQueue, publishModel, readModelRecord, runCommitter, type CommitSummary } from '../../queue/index.js';
+import { planIndexAdd } from '../../tasks/index-batch.js';
 import type { DualEncoder } from '../../models/capabilities.js';
 import { DEFAULT_MODEL } from '../../models/defaults.js';
 import { addToIndex } from '../../tasks/search.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { loadEncoderFromCli, type ModelCliOptions } from '../model.js';
-import { modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
+import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
+import { onStopSignal, queueOptions } from './queue.js';
 import { note, out, writeOutput } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -73,6 +76,10 @@ interface AddCliOptions extends Partial<ModelCliOptions>, ViewCliOptions {
   ann: 'auto' | 'on' | 'off';
   json?: boolean;
   batchSize: number;
+  queue?: string;
+  queueName: string;
+  wait?: boolean;
+  commitSize?: number;
 }
 
 function addCommand(): Command {
@@ -85,14 +92,18 @@ function addCommand(): Command {
     .option('--where <key=value>', 'only add images whose manifest metadata matches (repeatable), e.g. split=train', collect, [])
     .option('--split <name>', 'shorthand for --where split=NAME')
     .addOption(new Option('--ann <mode>', 'approximate-search index: auto (from 20,000 rows: images + texts), on, off').choices(['auto', 'on', 'off']).default('auto'))
-    .option('--json', 'print the summary as JSON');
-  for (const o of [...indexModelOptions(), ...viewOptions()]) cmd.addOption(o);
+    .option('--json', 'print the summary as JSON')
+    .option('--wait', 'with --queue: also commit the results into the index as workers finish them, and return when all are in')
+    .addOption(new Option('--commit-size <n>', 'with --queue --wait: images per index commit, at most').argParser(intOption('--commit-size', 1)));
+  for (const o of [...indexModelOptions(), ...viewOptions(), ...queueOptions(false)]) cmd.addOption(o);
   return cmd.action(async (paths: string[], o: AddCliOptions) => {
     if (paths.length === 0 && !o.textFrom) throw new OptionError('E_BAD_OPTION', 'index add: give image paths and/or --text-from MANIFEST');
+    if (!o.queue && (o.wait || o.commitSize)) throw new OptionError('E_BAD_OPTION', 'index add: --wait and --commit-size need --queue');
     const where = parseWhere([...o.where, ...(o.split ? [`split=${o.split}`] : [])]);
     const fields = o.textFields ? o.textFields.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_TEXT_FIELDS];
     const manifest = o.textFrom ? readManifest(o.textFrom, fields) : undefined;
     const { files, problems } = await expandInputs(paths);
+    if (o.queue) return enqueueAdd(o, files, problems, manifest, where);
     const encoder = await loadEncoderFromCli(modelForIndex(o.index, o, false));
     let result: Awaited<ReturnType<typeof addToIndex>>;
     const index = await openIndexFor(o.index, encoder, true).catch(async (e: unknown) => {
@@ -139,6 +150,120 @@ function addCommand(): Command {
     const storage = result.writeError ?? result.optimizeError;
     if (storage) process.exitCode = exitCodeFor(storage.code);
     else if (errors.length) process.exitCode = EXIT.input;
+  });
+}
+
+/** `index add --queue`: plan and enqueue; with --wait also commit until everything is in. */
+async function enqueueAdd(o: AddCliOptions, files: string[], problems: InputProblem[], manifest: ManifestRecord[] | undefined, where: WhereFilter[]): Promise<void> {
+  // the model is loaded once here only for its identity (file hashes); workers do the encoding
+  const encoder = await loadEncoderFromCli(modelForIndex(o.index, o, false));
+  const model = indexModelFrom(encoder.info);
+  await encoder.dispose();
+  let existing = new Map<string, string>();
+  if (readMeta(o.index)) {
+    const index = await CaseIndex.open(o.index, { model });
+    try {
+      existing = await index.hashes();
+    } finally {
+      index.close();
+    }
+  }
+  const plan = await planIndexAdd(existing, files, { ...(manifest ? { manifest } : {}), where });
+  const wq = await openWorkQueue(o.queue!, o.queueName);
+  let committed: CommitSummary | undefined;
+  let enqueued: Awaited<ReturnType<typeof enqueueItems>>;
+  try {
+    await publishModel(wq, model);
+    enqueued = await enqueueItems(wq, model, plan.todo.map(jobItemOf), { batchSize: o.batchSize, view: toViewOptions(o) });
+    if (o.wait) {
+      const index = await CaseIndex.open(o.index, { create: true, model });
+      const bar = progressBar('index add', plan.todo.length);
+      try {
+        committed = await runCommitter(wq, index, {
+          ...(o.commitSize ? { commitSize: o.commitSize } : {}),
+          ann: o.ann === 'auto' ? 'auto' : o.ann === 'on',
+          onCommit: (n, failed) => bar.onProgress?.(n + failed, plan.todo.length, ''),
+          stop: onStopSignal(),
+        });
+      } finally {
+        bar.stop();
+        index.close();
+      }
+    }
+  } finally {
+    await wq.close();
+  }
+  const errors = [...problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } })), ...plan.errors, ...(committed?.errors ?? [])];
+  const summary = {
+    index: resolve(o.index),
+    queue: wq.addr.display,
+    queueName: wq.name,
+    model: model.id,
+    enqueued: enqueued.files,
+    batches: enqueued.jobs,
+    unchanged: plan.unchanged.length,
+    duplicates: plan.duplicates,
+    filteredOut: plan.filteredOut,
+    ...(committed ? { committed: committed.committed, commits: committed.commits, annBuilt: committed.annBuilt } : {}),
+    errors,
+  };
+  if (o.json) out(JSON.stringify(summary, null, 2));
+  else {
+    out(
+      `${summary.index}: enqueued ${summary.enqueued} files in ${summary.batches} batches on ${summary.queue} ${summary.queueName}` +
+        `${committed ? `, committed ${committed.committed} in ${committed.commits} commits` : ' (run medvlm worker and medvlm index commit, or add --wait)'}` +
+        `, unchanged ${summary.unchanged}, duplicate content ${summary.duplicates.length}, filtered out ${summary.filteredOut}, failed ${errors.length}`,
+    );
+    for (const d of plan.duplicates) note(`medvlm: ${d.file}: same content as ${d.duplicateOf}, not added again`);
+  }
+  for (const e of errors) note(`medvlm: ${e.error.message} [${e.error.code}]`);
+  if (errors.length) process.exitCode = EXIT.input;
+}
+
+interface CommitCliOptions {
+  index: string;
+  queue: string;
+  queueName: string;
+  follow?: boolean;
+  commitSize?: number;
+  ann: 'auto' | 'on' | 'off';
+  json?: boolean;
+}
+
+function commitCommand(): Command {
+  const cmd = new Command('commit')
+    .description("write the work queue's encoded batches into the index (the single committer; restartable)")
+    .requiredOption('--index <dir>', 'index folder (created when missing, with the queue\'s model)')
+    .option('--follow', 'keep running when the queue is empty (until SIGINT/SIGTERM)')
+    .addOption(new Option('--commit-size <n>', 'images per index commit, at most (default 2048)').argParser(intOption('--commit-size', 1)))
+    .addOption(new Option('--ann <mode>', 'approximate-search index at the end: auto, on, off').choices(['auto', 'on', 'off']).default('auto'))
+    .option('--json', 'print the summary as JSON');
+  for (const q of queueOptions()) cmd.addOption(q);
+  return cmd.action(async (o: CommitCliOptions) => {
+    const wq = await openWorkQueue(o.queue, o.queueName);
+    try {
+      const rec = await readModelRecord(wq);
+      if (!rec) throw new MedvlmError('E_QUEUE_INVALID', `${wq.addr.display} queue ${wq.name}: no work was ever enqueued (run medvlm index add --queue first)`);
+      const index = await CaseIndex.open(o.index, { create: true, model: rec.model });
+      const bar = progressBar('index commit', 0);
+      let s: CommitSummary;
+      try {
+        s = await runCommitter(wq, index, {
+          ...(o.commitSize ? { commitSize: o.commitSize } : {}),
+          follow: Boolean(o.follow),
+          ann: o.ann === 'auto' ? 'auto' : o.ann === 'on',
+          stop: onStopSignal(),
+        });
+      } finally {
+        bar.stop();
+        index.close();
+      }
+      const summary = { index: resolve(o.index), queue: wq.addr.display, queueName: wq.name, committed: s.committed, commits: s.commits, failed: s.errors.length, commitMs: Math.round(s.commitMs), wallMs: Math.round(s.wallMs), annBuilt: s.annBuilt };
+      if (o.json) out(JSON.stringify(summary, null, 2));
+      else out(`${summary.index}: committed ${s.committed} images in ${s.commits} commits from ${summary.queue} ${summary.queueName}; ${s.errors.length} files failed in workers (medvlm queue status --files)`);
+    } finally {
+      await wq.close();
+    }
   });
 }
 
@@ -223,8 +348,8 @@ function exportCommand(): Command {
 
 /** `medvlm index add|remove|stats|export`: the persistent similar-case index. */
 export function indexCommand(): Command {
-  const cmd = new Command('index').description('similar-case index: add, remove, stats, export (a folder on disk, no server)');
-  for (const c of [addCommand(), removeCommand(), statsCommand(), exportCommand()]) cmd.addCommand(c);
+  const cmd = new Command('index').description('similar-case index: add, commit, remove, stats, export (a folder on disk, no server)');
+  for (const c of [addCommand(), commitCommand(), removeCommand(), statsCommand(), exportCommand()]) cmd.addCommand(c);
   // subcommands take the parent's error handling (exit override, one-line messages) as main.ts sets it
   cmd.hook('preSubcommand', (parent, sub) => {
     sub.copyInheritedSettings(parent);
