@@ -226,6 +226,7 @@ interface CommitCliOptions {
   queueName: string;
   follow?: boolean;
   commitSize?: number;
+  leaseMs?: number;
   ann: 'auto' | 'on' | 'off';
   json?: boolean;
 }
@@ -237,6 +238,7 @@ function commitCommand(): Command {
     .option('--follow', 'keep running when the queue is empty (until SIGINT/SIGTERM)')
     .addOption(new Option('--commit-size <n>', 'images per index commit, at most (default 2048)').argParser(intOption('--commit-size', 1)))
     .addOption(new Option('--ann <mode>', 'approximate-search index at the end: auto, on, off').choices(['auto', 'on', 'off']).default('auto'))
+    .addOption(new Option('--lease-ms <ms>', 'committer lease; a killed committer is replaced this long after its last renewal (default 15000)').argParser(intOption('--lease-ms', 1000)))
     .option('--json', 'print the summary as JSON');
   for (const q of queueOptions()) cmd.addOption(q);
   return cmd.action(async (o: CommitCliOptions) => {
@@ -251,6 +253,7 @@ function commitCommand(): Command {
         s = await runCommitter(wq, index, {
           ...(o.commitSize ? { commitSize: o.commitSize } : {}),
           follow: Boolean(o.follow),
+          ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}),
           ann: o.ann === 'auto' ? 'auto' : o.ann === 'on',
           stop: onStopSignal(),
         });
