@@ -16,8 +16,6 @@ export interface QueueStatus {
   committed: number;
   /** Images committed per second between the first and the last commit (null before two commits). */
   commitRate: number | null;
-  /** Jobs finished by workers in the last minutes (BullMQ metrics), per minute, newest first. */
-  jobsPerMinute: number[];
   workers: number;
 }
 
@@ -35,7 +33,6 @@ export async function queueStatus(wq: WorkQueue): Promise<QueueStatus> {
   const first = Number(stats.firstCommitAt ?? 0);
   const last = Number(stats.lastCommitAt ?? 0);
   const rec = await readModelRecord(wq);
-  const metrics = await wq.queue.getMetrics('completed', 0, 9).catch(() => ({ data: [] as number[] }));
   const workers = await wq.queue.getWorkersCount().catch(() => 0);
   return {
     queue: wq.addr.display,
@@ -45,7 +42,6 @@ export async function queueStatus(wq: WorkQueue): Promise<QueueStatus> {
     failedFiles,
     committed,
     commitRate: last > first ? committed / ((last - first) / 1000) : null,
-    jobsPerMinute: metrics.data.map(Number),
     workers,
   };
 }

@@ -58,7 +58,6 @@ export function startEncodeWorker(wq: WorkQueue, encoder: DualEncoder, model: In
       stalledInterval: Math.max(1_000, Math.round(lockMs / 2)),
       maxStalledCount: 2,
       name: `${hostname()}:${process.pid}`,
-      metrics: { maxDataPoints: 60 * 24 },
     },
   );
   worker.on('error', () => {}); // connection errors: ioredis reconnects; jobs are redone if their lock lapses

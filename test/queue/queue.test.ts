@@ -167,4 +167,32 @@ describe.skipIf(!ready)('work queue (BullMQ on redis-server)', () => {
     expect(pw.stderr).toMatch(/MEDVLM_QUEUE_PASSWORD/);
     expect(pw.stderr).not.toContain('secret');
   }, 120_000);
+
+  it('drain drops batches not started; index add --wait commits as workers finish; retry-failed enqueues failed files again', async () => {
+    const images = medpixImages(16, 700);
+    const [, dcm] = corruptFiles(work, images[0]);
+    const inputs = [...images, dcm];
+    const ix = join(work, 'admin');
+    expect((await enqueue('admin', ix, inputs)).code).toBe(0);
+    const drained = await medvlmAsync(['queue', 'drain', ...q('admin'), '--json']);
+    expect(JSON.parse(drained.stdout)).toEqual({ removed: 3 });
+    expect((await status(redis.url, 'admin')).jobs.waiting).toBe(0);
+
+    const worker = startWorker(redis.url, 'admin');
+    const waited = await enqueue('admin', ix, inputs, ['--wait']);
+    expect(waited.code, waited.stderr).toBe(3); // the corrupt file
+    const summary = JSON.parse(waited.stdout) as { committed: number; errors: Array<{ file: string; error: { code: string } }> };
+    expect(summary.committed).toBe(16);
+    expect(summary.errors.map((e) => e.file)).toEqual([dcm]);
+    expect((await snapshot(ix)).size).toBe(16);
+
+    const retried = await medvlmAsync(['queue', 'retry-failed', ...q('admin'), '--json']);
+    expect(JSON.parse(retried.stdout)).toEqual({ jobs: 0, files: 1 });
+    const commit = await medvlmAsync(['index', 'commit', '--index', ix, ...q('admin'), '--json']);
+    await stopAll([worker]);
+    expect(JSON.parse(commit.stdout)).toMatchObject({ committed: 0, failed: 1 });
+    const s = await status(redis.url, 'admin');
+    expect(s.failedFiles).toEqual({ [summary.errors[0].error.code]: 1 });
+    expect(s.jobs).toMatchObject({ waiting: 0, active: 0, completed: 0, failed: 0 });
+  }, 180_000);
 });

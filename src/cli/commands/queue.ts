@@ -157,7 +157,7 @@ function statusCommand(): Command {
         out(`queue      ${s.queue} ${s.name}${s.model ? `, model ${s.model.id} (${s.model.dtype}, ${s.model.embedDim}-d)` : ', no work yet'}`);
         out(`batches    waiting ${s.jobs.waiting}, active ${s.jobs.active}, delayed ${s.jobs.delayed}, encoded awaiting commit ${s.jobs.completed}, failed ${s.jobs.failed}`);
         out(`files      committed ${s.committed}${s.commitRate !== null ? ` (${s.commitRate.toFixed(1)}/s)` : ''}, failed ${Object.values(s.failedFiles).reduce((a, b) => a + b, 0)}${Object.keys(s.failedFiles).length ? ` (${Object.entries(s.failedFiles).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
-        out(`workers    ${s.workers} connected; batches finished per minute (newest first): ${s.jobsPerMinute.slice(0, 5).join(', ') || '-'}`);
+        out(`workers    ${s.workers} connected`);
         for (const f of files ?? []) out(`failed     ${f.file}: ${f.code}`);
       } finally {
         await wq.close();
