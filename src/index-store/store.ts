@@ -386,6 +386,11 @@ export class CaseIndex {
         // every search filters on kind: without a scalar index that prefilter costs more than the scan (~8x at 10k rows)
         await this.table.createIndex('kind', { config: lancedb.Index.bitmap() });
       }
+      if (rows > 0 && !indices.some((i) => i.columns.includes('path'))) {
+        // every commit looks its paths up (duplicate check, append vs replace): a B-tree keeps that from
+        // scanning the whole path column of a large archive; rows added since are scanned until the next optimize
+        await this.table.createIndex('path', { config: lancedb.Index.btree() });
+      }
       const existing = await this.annState();
       let annBuilt = false;
       if (!existing && (ann === true || (ann === 'auto' && rows >= (opts.annMinRows ?? DEFAULT_ANN_MIN_ROWS))) && rows >= 256) {

@@ -24,6 +24,8 @@ export interface CommitterOptions {
   pollMs?: number;
   /** Lease length; renewed at a third of it (default 15 s). */
   leaseMs?: number;
+  /** Compact and refresh the scalar indexes every this many commits (default 50), so lookups stay fast. */
+  optimizeEvery?: number;
   /** Build/refresh the ANN index at the end (as `index add --ann`). */
   ann?: 'auto' | boolean;
   /** After each commit: images committed so far by this run, and files failed so far. */
@@ -101,6 +103,7 @@ export async function runCommitter(wq: WorkQueue, index: CaseIndex, opts: Commit
       await pipe.exec();
       await Promise.all(jobs.map((j) => j.remove()));
       opts.onCommit?.(summary.committed, summary.errors.length);
+      if (summary.commits % Math.max(1, opts.optimizeEvery ?? 50) === 0) await index.optimize({ ann: false });
       if (stopped) break;
     }
     if (summary.committed > 0) summary.annBuilt = (await index.optimize({ ann: opts.ann ?? 'auto' })).annBuilt;
