@@ -14,6 +14,8 @@ import {
   type QueueModelRecord,
   type WorkQueue,
 } from '../../queue/index.js';
+import { parseQueueUrl } from '../../queue/connection.js';
+import { startEvalWorker } from '../../queue/eval-cells.js';
 import { loadEncoderFromCli } from '../model.js';
 import { intOption } from '../options.js';
 import { note, out } from '../output.js';
@@ -40,6 +42,19 @@ export function onStopSignal(): Promise<void> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves once `seconds` have passed since `lastWork()` (never, without `seconds`). */
+function idleFor(seconds: number | undefined, lastWork: () => number): Promise<void> {
+  if (!seconds) return new Promise<void>(() => {});
+  return new Promise<void>((resolve) => {
+    const t = setInterval(() => {
+      if (Date.now() - lastWork() > seconds * 1000) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 250);
+  });
+}
+
 /** Wait for the queue's model record (a worker may start before anything is enqueued). */
 async function waitForModel(wq: WorkQueue, stop: Promise<void>): Promise<QueueModelRecord | undefined> {
   let stopped = false;
@@ -64,6 +79,9 @@ interface WorkerCliOptions {
   concurrency: number;
   lockMs: number;
   idleExit?: number;
+  eval?: boolean;
+  dataRoot?: string;
+  cache?: string;
 }
 
 /** `medvlm worker`: encode batches from the queue until stopped (SIGINT/SIGTERM) or idle for --idle-exit seconds. */
@@ -79,8 +97,12 @@ export function workerCommand(): Command {
     .addOption(new Option('--concurrency <n>', 'batches in flight in this process').argParser(intOption('--concurrency', 1)).default(1))
     .addOption(new Option('--lock-ms <ms>', 'a batch whose worker stops renewing its lock this long is redone elsewhere').argParser(intOption('--lock-ms', 1000)).default(30_000))
     .addOption(new Option('--idle-exit <s>', 'exit after this many seconds without work').argParser(intOption('--idle-exit', 1)))
+    .option('--eval', 'run evaluation cells (medvlm eval --queue) instead of index batches')
+    .option('--data-root <dir>', 'with --eval: this machine\'s data sets folder (default: the orchestrator\'s --data-root, else MEDVLM_DATA, else ../shared/data)')
+    .option('--cache <dir>', 'with --eval: embedding cache folder (default: $MEDVLM_CACHE/embeddings, else none kept)')
     .action(async (o: WorkerCliOptions) => {
       const stop = onStopSignal();
+      if (o.eval) return evalWorker(o, stop);
       const wq = await openWorkQueue(o.queue, o.queueName);
       try {
         const rec = await waitForModel(wq, stop);
@@ -109,17 +131,7 @@ export function workerCommand(): Command {
           });
           running.worker.on('active', () => (lastWork = Date.now()));
           note(`medvlm worker: ${wq.addr.display} queue ${wq.name}, model ${encoder.info.id}, concurrency ${o.concurrency}`);
-          const idle = o.idleExit
-            ? new Promise<void>((resolve) => {
-                const t = setInterval(() => {
-                  if (Date.now() - lastWork > o.idleExit! * 1000) {
-                    clearInterval(t);
-                    resolve();
-                  }
-                }, 250);
-              })
-            : new Promise<void>(() => {});
-          await Promise.race([stop, idle]);
+          await Promise.race([stop, idleFor(o.idleExit, () => lastWork)]);
           await running.close();
           note(`medvlm worker: stopped after ${files} files (${failed} failed)`);
         } finally {
@@ -129,6 +141,39 @@ export function workerCommand(): Command {
         await wq.close();
       }
     });
+}
+
+/** `medvlm worker --eval`: run evaluation cells until stopped or idle. */
+async function evalWorker(o: WorkerCliOptions, stop: Promise<void>): Promise<void> {
+  const addr = parseQueueUrl(o.queue);
+  let cells = 0;
+  let lastWork = Date.now();
+  const worker = startEvalWorker(
+    addr,
+    o.queueName,
+    (model) =>
+      loadEncoderFromCli({
+        model,
+        dtype: o.dtype ?? 'fp32',
+        ...(o.threads !== undefined ? { threads: o.threads } : {}),
+        ...(o.offline ? { offline: true } : {}),
+        batchSize: 16,
+      }),
+    {
+      ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}),
+      ...(o.cache ? { cacheDir: o.cache } : {}),
+      concurrency: o.concurrency,
+      onCellDone: () => {
+        cells++;
+        lastWork = Date.now();
+      },
+    },
+  );
+  worker.on('active', () => (lastWork = Date.now()));
+  note(`medvlm worker: ${addr.display} queue ${o.queueName}-eval (evaluation cells), concurrency ${o.concurrency}`);
+  await Promise.race([stop, idleFor(o.idleExit, () => lastWork)]);
+  await worker.close();
+  note(`medvlm worker: stopped after ${cells} cells`);
 }
 
 interface AdminCliOptions {
