@@ -12,6 +12,8 @@ export const EXIT = {
   remote: 6,
   /** A PACS refused, could not be reached or answered something that is not DICOMweb (E_PACS_*): also 6, a remote service. */
   pacs: 6,
+  /** Also 6: the index or the work queue could not be written or reached now (full disk, busy writer, Redis down): retry once fixed. */
+  unavailable: 6,
 } as const;
 
 /** The exit code for an error code: one place, used by every command. */
@@ -20,6 +22,7 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code === 'E_DEPENDENCY') return EXIT.dependency;
   if (code.startsWith('E_REMOTE')) return EXIT.remote;
   if (code.startsWith('E_PACS')) return EXIT.pacs;
+  if (code === 'E_DISK_FULL' || code === 'E_INDEX_CONFLICT' || code === 'E_INDEX_WRITE_FAILED' || code === 'E_QUEUE_UNREACHABLE') return EXIT.unavailable;
   if (code.startsWith('E_MODEL') || code === 'E_INFERENCE_FAILED') return EXIT.model;
   if (code === 'E_BAD_OPTION' || code === 'E_LABELS_EMPTY' || code === 'E_TEMPLATES_INVALID' || code === 'E_OUTPUT_EXISTS') {
     return EXIT.usage;

@@ -17,6 +17,7 @@ import { reportError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { generateCommand } from './commands/generate.js';
 import { pacsCommand } from './commands/pacs.js';
+import { queueCommand, workerCommand } from './commands/queue.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -46,6 +47,8 @@ program.addCommand(generateCommand().exitOverride().configureOutput({ outputErro
 const pacs = pacsCommand().exitOverride().configureOutput({ outputError: commanderError });
 for (const sub of pacs.commands) sub.exitOverride().configureOutput({ outputError: commanderError });
 program.addCommand(pacs);
+program.addCommand(queueCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(workerCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);

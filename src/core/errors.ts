@@ -48,6 +48,13 @@ export type ErrorCode =
   | 'E_PACS_UNREACHABLE'
   | 'E_PACS_PROTOCOL'
   | 'E_PACS_REJECTED'
+  | 'E_INDEX_CONFLICT'
+  | 'E_INDEX_WRITE_FAILED'
+  | 'E_DISK_FULL'
+  // work queue (Redis)
+  | 'E_QUEUE_UNREACHABLE'
+  | 'E_QUEUE_INVALID'
+  | 'E_QUEUE_MODEL_MISMATCH'
   // environment
   | 'E_DEPENDENCY'
   | 'E_INTERNAL';

@@ -8,13 +8,22 @@
  * version becomes visible only when its manifest is committed, so a killed writer leaves the
  * previous version readable. All rows of an image (its image row and its text rows, and the removal
  * of stale ones) are written in one merge-insert, i.e. one commit.
+ *
+ * Concurrent writers (two `index add` runs, a committer and an `index remove`) take turns: every
+ * commit runs under the folder's write lock (write-lock.ts) on the table's latest version, LanceDB's
+ * retryable commit conflicts are retried with back-off, and what still fails is a typed error
+ * (E_DISK_FULL, E_INDEX_CONFLICT, E_INDEX_WRITE_FAILED). Compaction keeps the versions of the last
+ * few minutes, so that a reader (or another writer's duplicate check) holding an older version does
+ * not lose its files under it.
  */
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Connection, Table } from '@lancedb/lancedb';
 import { inputError } from '../core/errors.js';
 import { loadLance } from './lance.js';
+import { indexWriteError, retryConflicts } from './lance-errors.js';
+import { DEFAULT_LOCK_WAIT_MS, withWriteLock } from './write-lock.js';
 import type { EntryMetadata } from './manifest.js';
 import { assertSameModel, INDEX_FORMAT, INDEX_FORMAT_VERSION, readMeta, writeMeta, type IndexMeta, type IndexModel } from './meta.js';
 import { sqlString, whereToSql, type WhereFilter } from './where.js';
@@ -27,6 +36,9 @@ export const DEFAULT_ANN_MIN_ROWS = 20_000;
 /** ANN search defaults: HNSW beam width and re-ranking factor (see `search`). */
 export const DEFAULT_EF = 200;
 export const DEFAULT_REFINE_FACTOR = 5;
+
+/** `optimize` deletes table versions older than this: readers that opened one earlier keep their files. */
+export const VERSION_GRACE_MS = 5 * 60_000;
 
 /** DICOM identifiers of an image (study/series/SOP instance UIDs): stored, printed only on request. */
 export interface DicomIds {
@@ -125,6 +137,8 @@ export interface OpenIndexOptions {
   create?: boolean;
   /** The model about to add or search: refused unless its weights match the index's. */
   model?: IndexModel;
+  /** Longest wait for another process's commit to finish before E_INDEX_CONFLICT (default 10 min). */
+  lockWaitMs?: number;
 }
 
 /** A similar-case index on disk. */
@@ -134,6 +148,7 @@ export class CaseIndex {
     readonly meta: IndexMeta,
     private readonly db: Connection,
     private readonly table: Table,
+    private readonly lockWaitMs: number,
   ) {}
 
   /**
@@ -142,20 +157,62 @@ export class CaseIndex {
    * `model` has other weights than the index.
    */
   static async open(dir: string, opts: OpenIndexOptions = {}): Promise<CaseIndex> {
+    const lockWaitMs = opts.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
     let meta = readMeta(dir);
     if (!meta) {
       if (!opts.create || !opts.model) {
         throw inputError('E_INDEX_NOT_FOUND', dir, existsSync(dir) ? 'not a medvlm index (no medvlm-index.json); create one with medvlm index add' : 'no such index folder; create one with medvlm index add');
       }
-      meta = { format: INDEX_FORMAT, formatVersion: INDEX_FORMAT_VERSION, createdAt: new Date().toISOString(), model: opts.model };
-      await writeMeta(dir, meta);
-    } else if (opts.model) {
-      assertSameModel(dir, meta, opts.model);
+      const model = opts.model;
+      try {
+        await mkdir(dir, { recursive: true });
+      } catch (e) {
+        throw indexWriteError(e, dir, 'creating the index folder');
+      }
+      // two processes creating the same index: the first writes the description, the second finds it
+      meta = await withWriteLock(
+        dir,
+        async () => {
+          const now = readMeta(dir);
+          if (now) return now;
+          const fresh: IndexMeta = { format: INDEX_FORMAT, formatVersion: INDEX_FORMAT_VERSION, createdAt: new Date().toISOString(), model };
+          await writeMeta(dir, fresh).catch((e: unknown) => {
+            throw indexWriteError(e, dir, 'writing medvlm-index.json');
+          });
+          return fresh;
+        },
+        lockWaitMs,
+      );
     }
+    if (opts.model) assertSameModel(dir, meta, opts.model);
     const { lancedb } = await loadLance();
     const db = await lancedb.connect(dir);
-    const table = await db.createEmptyTable(TABLE, await tableSchema(meta.model.embedDim), { existOk: true });
-    return new CaseIndex(dir, meta, db, table);
+    const schema = await tableSchema(meta.model.embedDim);
+    const table = (await db.tableNames()).includes(TABLE)
+      ? await db.openTable(TABLE)
+      : await withWriteLock(dir, () => retryConflicts(() => db.createEmptyTable(TABLE, schema, { existOk: true })), lockWaitMs).catch((e: unknown) => {
+          throw indexWriteError(e, dir, 'creating the table');
+        });
+    return new CaseIndex(dir, meta, db, table, lockWaitMs);
+  }
+
+  /**
+   * Run one commit: under the folder's write lock, on the latest table version, with LanceDB's
+   * retryable conflicts retried; failures become typed errors naming `what`.
+   */
+  private async write<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await withWriteLock(
+        this.dir,
+        async () => {
+          await this.table.checkoutLatest();
+          return retryConflicts(fn, { beforeRetry: () => this.table.checkoutLatest() });
+        },
+        this.lockWaitMs,
+      );
+    } catch (e) {
+      throw indexWriteError(e, this.dir, what);
+    }
   }
 
   /** Embedding dimension of every vector in the index. */
@@ -185,19 +242,50 @@ export class CaseIndex {
     this.checkDims(entries);
     const rows = entries.flatMap((e) => entryRows(e));
     const paths = [...new Set(entries.map((e) => e.path))];
-    await this.table
-      .mergeInsert('id')
-      .whenMatchedUpdateAll()
-      .whenNotMatchedInsertAll()
-      .whenNotMatchedBySourceDelete({ where: `path IN (${paths.map(sqlString).join(',')})` })
-      .execute(rows);
+    await this.write(`adding ${entries.length} entries`, () =>
+      this.table
+        .mergeInsert('id')
+        .whenMatchedUpdateAll()
+        .whenNotMatchedInsertAll()
+        .whenNotMatchedBySourceDelete({ where: `path IN (${paths.map(sqlString).join(',')})` })
+        .execute(rows),
+    );
+  }
+
+  /**
+   * Write a large batch from the work queue's committer: paths not in the index are appended (cheap
+   * at any table size), paths already there are replaced by merge-insert; both under one hold of the
+   * write lock, so no other writer adds the same path in between. Repeating the call with the same
+   * entries changes nothing but `added_at`.
+   */
+  async commitEntries(entries: IndexEntry[]): Promise<{ appended: number; replaced: number }> {
+    if (entries.length === 0) return { appended: 0, replaced: 0 };
+    this.checkDims(entries);
+    const unique = [...new Map(entries.map((e) => [e.path, e])).values()];
+    return this.write(`committing ${unique.length} entries`, async () => {
+      const known = await this.hashes(unique.map((e) => e.path));
+      const fresh = unique.filter((e) => !known.has(e.path));
+      const old = unique.filter((e) => known.has(e.path));
+      if (fresh.length) await this.table.add(fresh.flatMap((e) => entryRows(e)));
+      if (old.length) {
+        const paths = old.map((e) => e.path);
+        await this.table
+          .mergeInsert('id')
+          .whenMatchedUpdateAll()
+          .whenNotMatchedInsertAll()
+          .whenNotMatchedBySourceDelete({ where: `path IN (${paths.map(sqlString).join(',')})` })
+          .execute(old.flatMap((e) => entryRows(e)));
+      }
+      return { appended: fresh.length, replaced: old.length };
+    });
   }
 
   /** Append entries known to be new (no duplicate check; for bulk loads such as benchmarks). */
   async append(entries: IndexEntry[]): Promise<void> {
     if (entries.length === 0) return;
     this.checkDims(entries);
-    await this.table.add(entries.flatMap((e) => entryRows(e)));
+    const rows = entries.flatMap((e) => entryRows(e));
+    await this.write(`appending ${entries.length} entries`, () => this.table.add(rows));
   }
 
   /** Remove entries (and their texts) by path; returns how many images were removed. */
@@ -205,8 +293,11 @@ export class CaseIndex {
     let removed = 0;
     for (const c of chunk([...new Set(paths)], 500)) {
       const inList = `path IN (${c.map(sqlString).join(',')})`;
-      removed += await this.table.countRows(`kind = 'image' AND ${inList}`);
-      await this.table.delete(inList);
+      removed += await this.write(`removing ${c.length} paths`, async () => {
+        const n = await this.table.countRows(`kind = 'image' AND ${inList}`);
+        await this.table.delete(inList);
+        return n;
+      });
     }
     return removed;
   }
@@ -287,23 +378,30 @@ export class CaseIndex {
    */
   async optimize(opts: { ann?: 'auto' | boolean; annMinRows?: number } = {}): Promise<{ annBuilt: boolean }> {
     const { lancedb } = await loadLance();
-    const rows = await this.table.countRows();
-    const ann = opts.ann ?? 'auto';
-    const indices = await this.table.listIndices();
-    if (rows > 0 && !indices.some((i) => i.columns.includes('kind'))) {
-      // every search filters on kind: without a scalar index that prefilter costs more than the scan (~8x at 10k rows)
-      await this.table.createIndex('kind', { config: lancedb.Index.bitmap() });
-    }
-    const existing = await this.annState();
-    let annBuilt = false;
-    if (!existing && (ann === true || (ann === 'auto' && rows >= (opts.annMinRows ?? DEFAULT_ANN_MIN_ROWS))) && rows >= 256) {
-      // HNSW inside IVF partitions, vectors scalar-quantised to 8 bits; ~1 partition per 100k rows.
-      const numPartitions = Math.max(1, Math.round(rows / 100_000));
-      await this.table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions }), replace: true });
-      annBuilt = true;
-    }
-    await this.table.optimize({ cleanupOlderThan: new Date() });
-    return { annBuilt };
+    return this.write('optimizing', async () => {
+      const rows = await this.table.countRows();
+      const ann = opts.ann ?? 'auto';
+      const indices = await this.table.listIndices();
+      if (rows > 0 && !indices.some((i) => i.columns.includes('kind'))) {
+        // every search filters on kind: without a scalar index that prefilter costs more than the scan (~8x at 10k rows)
+        await this.table.createIndex('kind', { config: lancedb.Index.bitmap() });
+      }
+      if (rows > 0 && !indices.some((i) => i.columns.includes('path'))) {
+        // every commit looks its paths up (duplicate check, append vs replace): a B-tree keeps that from
+        // scanning the whole path column of a large archive; rows added since are scanned until the next optimize
+        await this.table.createIndex('path', { config: lancedb.Index.btree() });
+      }
+      const existing = await this.annState();
+      let annBuilt = false;
+      if (!existing && (ann === true || (ann === 'auto' && rows >= (opts.annMinRows ?? DEFAULT_ANN_MIN_ROWS))) && rows >= 256) {
+        // HNSW inside IVF partitions, vectors scalar-quantised to 8 bits; ~1 partition per 100k rows.
+        const numPartitions = Math.max(1, Math.round(rows / 100_000));
+        await this.table.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions }), replace: true });
+        annBuilt = true;
+      }
+      await this.table.optimize({ cleanupOlderThan: new Date(Date.now() - VERSION_GRACE_MS) });
+      return { annBuilt };
+    });
   }
 
   /** Release the table handle. */
@@ -451,9 +549,16 @@ function chunk<T>(items: T[], size: number): T[][] {
 
 async function folderBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
+  // a concurrent writer may remove files (old versions, its lock) while this walks: those count 0
+  const gone = (e: unknown): number => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  };
+  const entries = await readdir(dir, { withFileTypes: true }).catch(gone);
+  if (typeof entries === 'number') return 0;
+  for (const e of entries) {
     const p = join(dir, e.name);
-    total += e.isDirectory() ? await folderBytes(p) : (await stat(p)).size;
+    total += e.isDirectory() ? await folderBytes(p) : await stat(p).then((s) => s.size, gone);
   }
   return total;
 }

@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 import { inputError } from '../core/errors.js';
 import { CaseIndex, type IndexStats, type StoredEntry } from '../index-store/store.js';
 import { indexModelFrom, readMeta } from '../index-store/meta.js';
+
+export { indexModelFrom };
 import { parseWhere, type WhereFilter } from '../index-store/where.js';
 import type { DualEncoder } from '../models/capabilities.js';
 import { DEFAULT_MODEL } from '../models/defaults.js';
@@ -130,6 +132,10 @@ export interface IndexAddSummary {
   filteredOut: number;
   errors: FileError[];
   annBuilt: boolean;
+  /** The index could not be written (full disk, a writer that never let go): the files not added are in `errors`. */
+  writeError?: AddToIndexResult['writeError'];
+  /** Entries were committed but compaction or the approximate index failed. */
+  optimizeError?: AddToIndexResult['optimizeError'];
   timingMs: Record<string, number>;
 }
 
@@ -162,6 +168,8 @@ export async function addToIndexFolder(dir: string, files: string[], opts: AddTo
     filteredOut: result.filteredOut,
     errors: result.errors,
     annBuilt: result.annBuilt,
+    ...(result.writeError ? { writeError: result.writeError } : {}),
+    ...(result.optimizeError ? { optimizeError: result.optimizeError } : {}),
     timingMs: Object.fromEntries(Object.entries(result.timing).map(([k, v]) => [k, Math.round(v)])),
   };
 }

@@ -2,17 +2,15 @@
  * Similar-case search: fill an index with images (and the texts that describe them), and query it
  * by text (text→image), by image (image→image) or for the texts nearest an image (image→text).
  */
-import { resolve } from 'node:path';
-import { errorToJSON } from '../core/errors.js';
-import { inputName, type ImageInput } from '../io/image-input.js';
-import { fileError } from '../io/read.js';
-import { matchesWhere, type WhereFilter } from '../index-store/where.js';
+import { errorToJSON, type ErrorCode } from '../core/errors.js';
+import type { WhereFilter } from '../index-store/where.js';
 import type { ManifestRecord } from '../index-store/manifest.js';
-import type { CaseIndex, DicomIds, IndexEntry, IndexHit, IndexSearchOptions } from '../index-store/store.js';
+import type { CaseIndex, IndexHit, IndexSearchOptions } from '../index-store/store.js';
 import type { DualEncoder } from '../models/capabilities.js';
-import { sha256File } from '../runtime/hashing.js';
 import type { ViewOptions } from '../transforms/index.js';
-import { embedOne, encodePrepared, isFileError, prepareInput, type EncodedImage, type FileError, type ProgressFn } from './batch.js';
+import { inputName, type ImageInput } from '../io/image-input.js';
+import { embedOne, type FileError, type ProgressFn } from './batch.js';
+import { batchItemOf, dicomIds, encodeIndexBatch, planIndexAdd } from './index-batch.js';
 
 /** Options of `addToIndex`. */
 export interface AddToIndexOptions {
@@ -23,8 +21,6 @@ export interface AddToIndexOptions {
   view?: ViewOptions;
   /** Images per model call and per index commit (default 16). */
   batchSize?: number;
-  /** Files read and decoded at once (default: the batch size). */
-  concurrency?: number;
   onProgress?: ProgressFn;
   /** Build/refresh the ANN index at the end: 'auto' (default) from `annMinRows` rows on. */
   ann?: 'auto' | boolean;
@@ -46,11 +42,14 @@ export interface AddToIndexResult {
   /** Time spent in the model (image + text encoding) and in the index (commits, optimize), ms. */
   timing: { hashMs: number; readMs: number; encodeMs: number; indexMs: number; optimizeMs: number };
   annBuilt: boolean;
-}
-
-interface Candidate {
-  path: string;
-  record?: ManifestRecord;
+  /**
+   * The first failed index write (full disk, write conflict), if any. The files it concerns, and on a
+   * full disk every file not yet committed, are in `errors` with its code; what was committed before
+   * stays in the index, readable.
+   */
+  writeError?: { code: ErrorCode; message: string };
+  /** `optimize` failed after all entries were committed (they are searchable by exact scan). */
+  optimizeError?: { code: ErrorCode; message: string };
 }
 
 /**
@@ -59,131 +58,78 @@ interface Candidate {
  * passes the filters is added.
  */
 export async function addToIndex(encoder: DualEncoder, index: CaseIndex, files: string[], opts: AddToIndexOptions = {}): Promise<AddToIndexResult> {
-  const byPath = new Map((opts.manifest ?? []).map((r) => [r.path, r]));
-  let candidates: Candidate[] = files.length
-    ? files.map((f) => ({ path: resolve(f), record: byPath.get(resolve(f)) }))
-    : [...byPath.values()].map((record) => ({ path: record.path, record }));
-  const before = candidates.length;
-  const where = opts.where ?? [];
-  if (where.length) candidates = candidates.filter((c) => matchesWhere({ ...flatMetadata(c.record), path: c.path }, where));
+  let done = 0;
+  let total = 0;
+  const progress = (file: string): void => opts.onProgress?.(++done, total, file);
+  let t = performance.now();
+  const existing = await index.hashes();
+  const plan = await planIndexAdd(existing, files, {
+    ...(opts.manifest ? { manifest: opts.manifest } : {}),
+    ...(opts.where ? { where: opts.where } : {}),
+    onSettled: progress,
+  });
+  const { todo } = plan;
+  total = done + todo.length;
   const result: AddToIndexResult = {
     added: [],
     replaced: [],
-    unchanged: [],
-    duplicates: [],
-    filteredOut: before - candidates.length,
-    errors: [],
-    timing: { hashMs: 0, readMs: 0, encodeMs: 0, indexMs: 0, optimizeMs: 0 },
+    unchanged: plan.unchanged,
+    duplicates: plan.duplicates,
+    filteredOut: plan.filteredOut,
+    errors: plan.errors,
+    timing: { hashMs: performance.now() - t, readMs: 0, encodeMs: 0, indexMs: 0, optimizeMs: 0 },
     annBuilt: false,
   };
-  const total = candidates.length;
-  let done = 0;
-  const progress = (file: string): void => opts.onProgress?.(++done, total, file);
 
-  let t = performance.now();
-  const existing = await index.hashes();
-  const pathByHash = new Map<string, string>();
-  for (const [p, h] of existing) if (!pathByHash.has(h)) pathByHash.set(h, p);
-  const todo: Array<Candidate & { hash: string; replaces: boolean }> = [];
-  for (const c of candidates) {
-    let hash: string;
+  const batchSize = Math.max(1, opts.batchSize ?? 16);
+  for (let start = 0; start < todo.length; start += batchSize) {
+    const batch = todo.slice(start, start + batchSize);
+    const encoded = await encodeIndexBatch(encoder, batch.map(batchItemOf), opts.view);
+    result.timing.readMs += encoded.readMs;
+    result.timing.encodeMs += encoded.encodeMs;
+    for (const e of encoded.errors) {
+      result.errors.push(e);
+      progress(e.file);
+    }
+    const { entries } = encoded;
+    if (entries.length === 0) continue;
+    t = performance.now();
     try {
-      hash = await hashFile(c.path);
-    } catch (e) {
-      result.errors.push({ file: c.path, error: errorToJSON(e, c.path) });
-      progress(c.path);
-      continue;
-    }
-    const old = existing.get(c.path);
-    if (old === hash) {
-      result.unchanged.push(c.path);
-      progress(c.path);
-      continue;
-    }
-    const twin = pathByHash.get(hash);
-    if (twin !== undefined && twin !== c.path) {
-      result.duplicates.push({ file: c.path, duplicateOf: twin });
-      progress(c.path);
-      continue;
-    }
-    pathByHash.set(hash, c.path);
-    todo.push({ ...c, hash, replaces: old !== undefined });
-  }
-  result.timing.hashMs += performance.now() - t;
-
-  // one read per file: the stored hash is of the very bytes that were decoded, even if the file changed since pass 1
-  const timed: Pick<DualEncoder, 'encodeImages'> = {
-    encodeImages: async (images) => {
-      const e0 = performance.now();
-      const out = await encoder.encodeImages(images);
-      result.timing.encodeMs += performance.now() - e0;
-      return out;
-    },
-  };
-  const loop0 = performance.now();
-  let indexMs = 0;
-  await encodePrepared(timed, todo.length, (i) => prepareInput(todo[i].path, i, { view: opts.view, hash: true }), (i) => todo[i].path, {
-    batchSize: opts.batchSize ?? 16,
-    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-    onProgress: (_done, _total, file) => progress(file),
-    onBatch: async (batch) => {
-      const ready: Array<{ c: (typeof todo)[number]; r: EncodedImage }> = [];
-      for (const { position, result: r } of batch) {
-        if (isFileError(r)) result.errors.push(r);
-        else ready.push({ c: { ...todo[position], hash: r.hash! }, r });
-      }
-      if (ready.length === 0) return;
-      const e0 = performance.now();
-      const textItems = ready.flatMap((x, i) => Object.entries(x.c.record?.texts ?? {}).map(([field, text]) => ({ i, field, text })));
-      const textVecs = textItems.length ? await encoder.encodeTexts(textItems.map((x) => x.text)) : [];
-      result.timing.encodeMs += performance.now() - e0;
-      const entries = ready.map((x, i) => indexEntry(x.c, x.r, textItems.flatMap((t, j) => (t.i === i ? [{ field: t.field, text: t.text, vector: textVecs[j] }] : []))));
-      const i0 = performance.now();
       await index.upsert(entries);
-      indexMs += performance.now() - i0;
-      for (const x of ready) (x.c.replaces ? result.replaced : result.added).push(x.c.path);
-    },
-  });
-  result.timing.indexMs = indexMs;
-  result.timing.readMs = Math.max(0, performance.now() - loop0 - indexMs - result.timing.encodeMs);
+    } catch (e) {
+      // nothing of this batch was committed (one batch, one commit); on a full disk nothing later can be
+      const err = errorToJSON(e, index.dir);
+      result.writeError ??= err;
+      const stop = err.code === 'E_DISK_FULL';
+      const notAdded = stop ? [...entries.map((x) => x.path), ...todo.slice(start + batchSize).map((c) => c.path)] : entries.map((x) => x.path);
+      for (const file of notAdded) {
+        result.errors.push({ file, error: { code: err.code, message: `${file}: not added: ${err.message}` } });
+        progress(file);
+      }
+      result.timing.indexMs += performance.now() - t;
+      if (stop) break;
+      continue;
+    }
+    result.timing.indexMs += performance.now() - t;
+    const replaces = new Set(batch.filter((c) => c.replaces).map((c) => c.path));
+    for (const x of entries) {
+      (replaces.has(x.path) ? result.replaced : result.added).push(x.path);
+      progress(x.path);
+    }
+  }
   t = performance.now();
-  if (todo.length) result.annBuilt = (await index.optimize({ ann: opts.ann ?? 'auto', ...(opts.annMinRows ? { annMinRows: opts.annMinRows } : {}) })).annBuilt;
+  if (result.added.length + result.replaced.length > 0 && result.writeError?.code !== 'E_DISK_FULL') {
+    try {
+      result.annBuilt = (await index.optimize({ ann: opts.ann ?? 'auto', ...(opts.annMinRows ? { annMinRows: opts.annMinRows } : {}) })).annBuilt;
+    } catch (e) {
+      result.optimizeError = errorToJSON(e, index.dir);
+    }
+  }
   result.timing.optimizeMs = performance.now() - t;
   return result;
 }
 
-/** The index entry of an encoded image: its manifest texts and metadata, the file's modality and DICOM UIDs. */
-function indexEntry(c: Candidate & { hash: string }, r: EncodedImage, texts: IndexEntry['texts']): IndexEntry {
-  const metadata = { ...(c.record?.metadata ?? {}) };
-  if (!metadata.modality && r.header?.modality) metadata.modality = r.header.modality;
-  const entry: IndexEntry = { path: c.path, hash: c.hash, vector: r.embedding, metadata, texts };
-  const dicom = dicomIds(r.header?.phi ?? {});
-  if (Object.keys(dicom).length) entry.dicom = dicom;
-  if (c.record) entry.source = c.record.raw;
-  return entry;
-}
-
-/** sha256 of a file's bytes; a missing file is E_FILE_NOT_FOUND. */
-async function hashFile(path: string): Promise<string> {
-  try {
-    return await sha256File(path);
-  } catch (e) {
-    throw fileError(e, path);
-  }
-}
-
-function flatMetadata(record: ManifestRecord | undefined): Record<string, unknown> {
-  return record ? { ...record.metadata, labels: record.metadata.labels ?? [] } : {};
-}
-
-/** Study/series/SOP instance UIDs from a DICOM image's identifiers. */
-export function dicomIds(phi: Record<string, string>): DicomIds {
-  const d: DicomIds = {};
-  if (phi.StudyInstanceUID) d.studyUid = phi.StudyInstanceUID;
-  if (phi.SeriesInstanceUID) d.seriesUid = phi.SeriesInstanceUID;
-  if (phi.SOPInstanceUID) d.sopUid = phi.SOPInstanceUID;
-  return d;
-}
+export { dicomIds };
 
 /** What to search with. */
 export type SearchQuery = { text: string } | { image: ImageInput };

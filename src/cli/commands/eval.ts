@@ -12,6 +12,8 @@ import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out } from '../output.js';
 import { progressBar } from '../progress.js';
+import { runQueuedEval } from './eval-queue.js';
+import { queueOptions } from './queue.js';
 
 interface EvalCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptions {
   models: string;
@@ -27,6 +29,8 @@ interface EvalCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptions 
   bootstrap: number;
   probeC: number;
   json?: boolean;
+  queue?: string;
+  queueName: string;
 }
 
 function list(name: string, v: string): string[] {
@@ -83,7 +87,7 @@ export function evalCommand(): Command {
     .addOption(new Option('--bootstrap <n>', 'bootstrap resamples for 95% CIs (0: none)').argParser(intOption('--bootstrap')).default(1000))
     .addOption(new Option('--probe-c <c>', 'linear probe inverse regularisation C (as sklearn)').argParser(positiveNumber('--probe-c')).default(1))
     .option('--json', 'print the run summary as JSON on stdout');
-  for (const o of [...modelOptions(DEFAULT_MODEL).filter((o) => o.long !== '--model'), ...viewOptions()]) cmd.addOption(o);
+  for (const o of [...modelOptions(DEFAULT_MODEL).filter((o) => o.long !== '--model'), ...viewOptions(), ...queueOptions(false)]) cmd.addOption(o);
   return cmd.action(async (o: EvalCliOptions) => {
     const models = list('--models', o.models);
     const datasets = o.datasets === 'all' ? datasetSpecs().map((s) => s.id) : list('--datasets', o.datasets);
@@ -130,7 +134,18 @@ export function evalCommand(): Command {
       }
     };
     try {
-      const summary = await runEval({
+      const summary = o.queue
+        ? await runQueuedEval({
+            queue: o.queue,
+            queueName: o.queueName,
+            models,
+            datasets,
+            tasks,
+            out: o.out,
+            force: Boolean(o.force),
+            options: { seed: o.seed, seeds: o.seeds, shots, bootstrap: o.bootstrap, probeC: o.probeC, view: toViewOptions(o), batchSize: o.batchSize, ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}) },
+          })
+        : await runEval({
         models,
         datasets,
         tasks,

@@ -2,15 +2,17 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { OptionError } from '../../core/errors.js';
 import type { IndexHit, StoredEntry } from '../../index-store/store.js';
-import { readManifest, DEFAULT_TEXT_FIELDS } from '../../index-store/manifest.js';
-import { parseWhere } from '../../index-store/where.js';
-import { expandInputs } from '../../io/inputs.js';
+import { readManifest, DEFAULT_TEXT_FIELDS, type ManifestRecord } from '../../index-store/manifest.js';
+import { parseWhere, type WhereFilter } from '../../index-store/where.js';
+import { expandInputs, type InputProblem } from '../../io/inputs.js';
 import { DEFAULT_MODEL } from '../../models/defaults.js';
+import { commitQueueToIndex, enqueueIndexAdd } from '../../queue/index.js';
 import { addToIndexFolder, exportIndex, indexStats, removeFromIndex } from '../../tasks/case-index.js';
 import { cliFileError, fileErrorLine } from '../errors.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { pipelineOptions, type ModelCliOptions } from '../model.js';
-import { modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
+import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
+import { onStopSignal, queueOptions } from './queue.js';
 import { note, out, writeOutput } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -41,6 +43,10 @@ interface AddCliOptions extends Partial<ModelCliOptions>, ViewCliOptions {
   ann: 'auto' | 'on' | 'off';
   json?: boolean;
   batchSize: number;
+  queue?: string;
+  queueName: string;
+  wait?: boolean;
+  commitSize?: number;
 }
 
 function addCommand(): Command {
@@ -53,14 +59,18 @@ function addCommand(): Command {
     .option('--where <key=value>', 'only add images whose manifest metadata matches (repeatable), e.g. split=train', collect, [])
     .option('--split <name>', 'shorthand for --where split=NAME')
     .addOption(new Option('--ann <mode>', 'approximate-search index: auto (from 20,000 rows: images + texts), on, off').choices(['auto', 'on', 'off']).default('auto'))
-    .option('--json', 'print the summary as JSON');
-  for (const o of [...indexModelOptions(), ...viewOptions()]) cmd.addOption(o);
+    .option('--json', 'print the summary as JSON')
+    .option('--wait', 'with --queue: also commit the results into the index as workers finish them, and return when all are in')
+    .addOption(new Option('--commit-size <n>', 'with --queue --wait: images per index commit, at most').argParser(intOption('--commit-size', 1)));
+  for (const o of [...indexModelOptions(), ...viewOptions(), ...queueOptions(false)]) cmd.addOption(o);
   return cmd.action(async (paths: string[], o: AddCliOptions) => {
     if (paths.length === 0 && !o.textFrom) throw new OptionError('E_BAD_OPTION', 'index add: give image paths and/or --text-from MANIFEST');
+    if (!o.queue && (o.wait || o.commitSize)) throw new OptionError('E_BAD_OPTION', 'index add: --wait and --commit-size need --queue');
     const where = parseWhere([...o.where, ...(o.split ? [`split=${o.split}`] : [])]);
     const fields = o.textFields ? o.textFields.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_TEXT_FIELDS];
     const manifest = o.textFrom ? readManifest(o.textFrom, fields) : undefined;
     const { files, problems } = await expandInputs(paths);
+    if (o.queue) return enqueueAdd(o, files, problems, manifest, where);
     const bar = progressBar('index add', files.length || manifest?.length || 0);
     let summary: Awaited<ReturnType<typeof addToIndexFolder>>;
     try {
@@ -86,7 +96,91 @@ function addCommand(): Command {
       for (const d of summary.duplicates) note(`medvlm: ${d.file}: same content as ${d.duplicateOf}, not added again`);
     }
     for (const e of errors) note(fileErrorLine(e));
-    if (errors.length) process.exitCode = EXIT.input;
+    if (summary.optimizeError) note(`medvlm: entries were committed, but ${summary.optimizeError.message} [${summary.optimizeError.code}]`);
+    const storage = summary.writeError ?? summary.optimizeError;
+    if (storage) process.exitCode = exitCodeFor(storage.code);
+    else if (errors.length) process.exitCode = EXIT.input;
+  });
+}
+
+/** `index add --queue`: plan and enqueue; with --wait also commit until everything is in. */
+async function enqueueAdd(o: AddCliOptions, files: string[], problems: InputProblem[], manifest: ManifestRecord[] | undefined, where: WhereFilter[]): Promise<void> {
+  const bar = o.wait ? progressBar('index add', files.length || manifest?.length || 0) : undefined;
+  let summary;
+  try {
+    summary = await enqueueIndexAdd(o.index, files, {
+      queue: o.queue!,
+      queueName: o.queueName,
+      ...(o.model ? { model: o.model } : {}),
+      ...(o.dtype ? { dtype: o.dtype } : {}),
+      load: pipelineOptions(o),
+      ...(manifest ? { manifest } : {}),
+      where,
+      view: toViewOptions(o),
+      batchSize: o.batchSize,
+      wait: Boolean(o.wait),
+      ...(o.commitSize ? { commitSize: o.commitSize } : {}),
+      ann: o.ann === 'auto' ? 'auto' : o.ann === 'on',
+      ...(bar ? { onCommitted: (done: number, total: number) => bar.onProgress?.(done, total, '') } : {}),
+      stop: onStopSignal(),
+    });
+  } finally {
+    bar?.stop();
+  }
+  const errors = [...problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } })), ...summary.errors.map(cliFileError)];
+  summary = { ...summary, errors };
+  if (o.json) out(JSON.stringify(summary, null, 2));
+  else {
+    out(
+      `${summary.index}: enqueued ${summary.enqueued} files in ${summary.batches} batches on ${summary.queue} ${summary.queueName}` +
+        `${summary.committed !== undefined ? `, committed ${summary.committed} in ${summary.commits} commits` : ' (run medvlm worker and medvlm index commit, or add --wait)'}` +
+        `, unchanged ${summary.unchanged}, duplicate content ${summary.duplicates.length}, filtered out ${summary.filteredOut}, failed ${errors.length}`,
+    );
+    for (const d of summary.duplicates) note(`medvlm: ${d.file}: same content as ${d.duplicateOf}, not added again`);
+  }
+  for (const e of errors) note(fileErrorLine(e));
+  if (errors.length) process.exitCode = EXIT.input;
+}
+
+interface CommitCliOptions {
+  index: string;
+  queue: string;
+  queueName: string;
+  follow?: boolean;
+  commitSize?: number;
+  leaseMs?: number;
+  ann: 'auto' | 'on' | 'off';
+  json?: boolean;
+}
+
+function commitCommand(): Command {
+  const cmd = new Command('commit')
+    .description("write the work queue's encoded batches into the index (the single committer; restartable)")
+    .requiredOption('--index <dir>', "index folder (created when missing, with the queue's model)")
+    .option('--follow', 'keep running when the queue is empty (until SIGINT/SIGTERM)')
+    .addOption(new Option('--commit-size <n>', 'images per index commit, at most (default 2048)').argParser(intOption('--commit-size', 1)))
+    .addOption(new Option('--ann <mode>', 'approximate-search index at the end: auto, on, off').choices(['auto', 'on', 'off']).default('auto'))
+    .addOption(new Option('--lease-ms <ms>', 'committer lease; a killed committer is replaced this long after its last renewal (default 15000)').argParser(intOption('--lease-ms', 1000)))
+    .option('--json', 'print the summary as JSON');
+  for (const q of queueOptions()) cmd.addOption(q);
+  return cmd.action(async (o: CommitCliOptions) => {
+    const bar = progressBar('index commit', 0);
+    let s;
+    try {
+      s = await commitQueueToIndex(o.index, {
+        queue: o.queue,
+        queueName: o.queueName,
+        follow: Boolean(o.follow),
+        ...(o.commitSize ? { commitSize: o.commitSize } : {}),
+        ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}),
+        ann: o.ann === 'auto' ? 'auto' : o.ann === 'on',
+        stop: onStopSignal(),
+      });
+    } finally {
+      bar.stop();
+    }
+    if (o.json) out(JSON.stringify(s, null, 2));
+    else out(`${s.index}: committed ${s.committed} images in ${s.commits} commits from ${s.queue} ${s.queueName}; ${s.failed} files failed in workers (medvlm queue status --files)`);
   });
 }
 
@@ -155,7 +249,7 @@ function exportCommand(): Command {
 /** `medvlm index add|remove|stats|export`: the persistent similar-case index. */
 export function indexCommand(): Command {
   const cmd = new Command('index').description('similar-case index: add, remove, stats, export (a folder on disk, no server)');
-  for (const c of [addCommand(), removeCommand(), statsCommand(), exportCommand()]) cmd.addCommand(c);
+  for (const c of [addCommand(), commitCommand(), removeCommand(), statsCommand(), exportCommand()]) cmd.addCommand(c);
   // subcommands take the parent's error handling (exit override, one-line messages) as main.ts sets it
   cmd.hook('preSubcommand', (parent, sub) => {
     sub.copyInheritedSettings(parent);
