@@ -14,6 +14,7 @@ import { askCommand } from './commands/ask.js';
 import { evalCommand } from './commands/eval.js';
 import { reportCommand } from './commands/report.js';
 import { datasetsCommand } from './commands/datasets.js';
+import { convertCommand } from './commands/convert.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { note } from './output.js';
 
@@ -53,6 +54,7 @@ program.addCommand(askCommand().exitOverride().configureOutput({ outputError: co
 program.addCommand(evalCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(reportCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(datasetsCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(convertCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);

@@ -12,18 +12,8 @@ import { convertCheckpoint, type ConvertResult } from '../../src/convert/convert
 import { loadDualEncoder } from '../../src/models/registry.js';
 import type { DualEncoder } from '../../src/models/capabilities.js';
 import { hasMedpix, hasTorch, here, PYTHON, runPython, tempDir } from './helpers.js';
-import { medpixSamples, minCosine, writePixelValues, writeVocab } from './fixtures.js';
+import { makeBiomedclipSource, medpixSamples, minCosine, SMALL_BIOMEDCLIP, writePixelValues } from './fixtures.js';
 import { execFileSync } from 'node:child_process';
-
-/** Small widths of the BiomedCLIP layout: 224 px / patch 16, 2+2 layers of width 128, embed 64. */
-export const SMALL_BIOMEDCLIP = {
-  seed: 11,
-  embed_dim: 64,
-  context_length: 256,
-  vision: { image: 224, patch: 16, width: 128, layers: 2, mlp: 512 },
-  text: { vocab: 0, width: 128, layers: 2, mlp: 256, positions: 512 },
-  pad_id: 0,
-};
 
 const run = hasTorch && hasMedpix;
 let root = '';
@@ -36,11 +26,8 @@ let mine: { image: Float32Array[]; text: Float32Array[]; imageQ8: Float32Array[]
 beforeAll(async () => {
   if (!run) return;
   root = tempDir('biomedclip');
-  const src = join(root, 'src');
-  execFileSync('mkdir', ['-p', src]);
-  const vocabPath = writeVocab(src);
-  const vocabSize = readFileSync(vocabPath, 'utf8').trim().split('\n').length;
-  runPython('reference_biomedclip.py', ['make', src, JSON.stringify({ ...SMALL_BIOMEDCLIP, text: { ...SMALL_BIOMEDCLIP.text, vocab: vocabSize } })]);
+  const src = makeBiomedclipSource(join(root, 'src'), SMALL_BIOMEDCLIP);
+  const vocabPath = join(src, 'vocab.txt');
   result = convertCheckpoint({ source: src, out: join(root, 'out'), dtypes: ['fp32', 'q8'] });
 
   const { images, captions } = await medpixSamples(16);

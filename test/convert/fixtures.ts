@@ -3,14 +3,14 @@
  * real medical subwords), MedPix images and captions, medvlm's own pixel values for a folder,
  * and comparison helpers.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileToView } from '../../src/tasks/encode-files.js';
 import type { RGBImage } from '../../src/models/capabilities.js';
 import { loadImageProcessor, rgbToEngineImage } from '../../src/runtime/engine.js';
 import { resolveRuntimeSettings } from '../../src/runtime/env.js';
-import { DATA_DIR } from './helpers.js';
+import { DATA_DIR, runPython } from './helpers.js';
 
 /** Write medvlm-tiny's vocabulary as a BERT vocab.txt into `dir`; returns its path. */
 export function writeVocab(dir: string): string {
@@ -63,4 +63,32 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Smallest row-wise cosine. */
 export function minCosine(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
   return Math.min(...a.map((x, i) => cosine(x, b[i])));
+}
+
+/** Small widths of the BiomedCLIP layout: 224 px / patch 16, 2+2 layers of width 128, embed 64. */
+export const SMALL_BIOMEDCLIP = {
+  seed: 11,
+  embed_dim: 64,
+  context_length: 256,
+  vision: { image: 224, patch: 16, width: 128, layers: 2, mlp: 512 },
+  text: { vocab: 0, width: 128, layers: 2, mlp: 256, positions: 512 },
+  pad_id: 0,
+};
+
+/** Tiniest BiomedCLIP layout (1 + 1 layers of width 64) for CLI and bad-input tests. */
+export const TINY_BIOMEDCLIP = {
+  ...SMALL_BIOMEDCLIP,
+  seed: 5,
+  embed_dim: 32,
+  vision: { image: 224, patch: 16, width: 64, layers: 1, mlp: 128 },
+  text: { vocab: 0, width: 64, layers: 1, mlp: 128, positions: 256 },
+};
+
+/** Write a random-initialised BiomedCLIP-layout release folder (checkpoint, open_clip_config.json, vocab.txt) into `dir`. */
+export function makeBiomedclipSource(dir: string, cfg: typeof SMALL_BIOMEDCLIP): string {
+  mkdirSync(dir, { recursive: true });
+  const vocabPath = writeVocab(dir);
+  const vocabSize = readFileSync(vocabPath, 'utf8').trim().split('\n').length;
+  runPython('reference_biomedclip.py', ['make', dir, JSON.stringify({ ...cfg, text: { ...cfg.text, vocab: vocabSize } })]);
+  return dir;
 }
