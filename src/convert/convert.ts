@@ -167,6 +167,22 @@ function tokenizerFiles(recipe: Recipe, src: ConversionSource, contextLength: nu
   return { files, padId, vocabSize: Object.keys(vocab).length };
 }
 
+/** The end token's id ([SEP] or <|endoftext|>), from the source's vocabulary or tokenizer files. */
+function endTokenIdOf(recipe: Recipe, src: ConversionSource): number | undefined {
+  if (recipe.tokenizer.kind === 'wordpiece') {
+    const vocab = src.vocab?.split(/\r?\n/) ?? [];
+    const at = vocab.indexOf('[SEP]');
+    return at >= 0 ? at : undefined;
+  }
+  const vocab = obj(obj(src.json['tokenizer.json']?.model).vocab);
+  const tc = src.json['tokenizer_config.json'] ?? {};
+  const named = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof obj(v).content === 'string' ? (obj(v).content as string) : undefined);
+  for (const name of [named(tc.eos_token), named(tc.sep_token), '<|endoftext|>', '[SEP]']) {
+    if (name !== undefined && typeof vocab[name] === 'number') return vocab[name] as number;
+  }
+  return undefined;
+}
+
 function logitScaleOf(recipe: Recipe, ckpt: Checkpoint, file: string): number {
   const spec = recipe.logitScale;
   if ('value' in spec) return spec.value;
@@ -183,7 +199,7 @@ interface Towers {
   text(quantize: boolean): ModelSpec;
 }
 
-function buildTowers(w: MappedWeights, vision: VisionArch, text: TextArch): Towers {
+function buildTowers(w: MappedWeights, vision: VisionArch, text: TextArch, endTokenId: number | undefined): Towers {
   if (vision.kind !== 'vit') throw new ConvertError('E_RECIPE_UNKNOWN', `${w.file}: vision tower ${vision.kind} is not implemented`, { file: w.file });
   const vs = { act: vision.act, lnEps: vision.lnEps, headWidth: vision.headWidth };
   const vd = vitDims(w, vs);
@@ -192,13 +208,13 @@ function buildTowers(w: MappedWeights, vision: VisionArch, text: TextArch): Towe
   let td: ConvertedDims['text'];
   let textEmbed: number;
   if (text.kind === 'bert') {
-    const ts = { lnEps: text.lnEps, headWidth: text.headWidth, proj: text.proj };
+    const ts = { lnEps: text.lnEps, headWidth: text.headWidth, proj: text.proj, endTokenId };
     const d = bertDims(w, ts);
     textSpec = (q) => bertTextModel(w, ts, d, q, 'column', PRODUCER);
     td = { width: d.width, layers: d.layers, heads: d.heads, vocab: d.vocab, positions: d.positions };
     textEmbed = d.embedDim;
   } else {
-    const ts = { act: text.act, lnEps: text.lnEps, headWidth: text.headWidth };
+    const ts = { act: text.act, lnEps: text.lnEps, headWidth: text.headWidth, endTokenId };
     const d = clipTextDims(w, ts);
     textSpec = (q) => clipTextModel(w, ts, d, q, 'column', PRODUCER);
     td = { width: d.width, layers: d.layers, heads: d.heads, vocab: d.vocab, positions: d.positions };
@@ -251,7 +267,7 @@ export function convertCheckpoint(opts: ConvertOptions): ConvertResult {
   const weights = mapWeights(ckpt.tensors, recipe.keys, recipe.ignore, src.checkpoint);
   if ('key' in recipe.logitScale) weights.unused = weights.unused.filter((k) => k !== (recipe.logitScale as { key: string }).key);
   const arch = effectiveArch(recipe, src);
-  const towers = buildTowers(weights, arch.vision, arch.text);
+  const towers = buildTowers(weights, arch.vision, arch.text, endTokenIdOf(recipe, src));
   const logitScale = logitScaleOf(recipe, ckpt, src.checkpoint);
   const contextLength = contextLengthOf(recipe, src, towers.dims.text.positions);
   const tok = tokenizerFiles(recipe, src, contextLength);

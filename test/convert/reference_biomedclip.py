@@ -285,7 +285,8 @@ def run(src, pixels_path, n, ids_path, out_path):
     ctx, pad = cfg["context_length"], cfg.get("pad_id", 0)
     batch = torch.full((len(ids), ctx), pad, dtype=torch.long)
     for i, row in enumerate(ids):
-        row = row[:ctx]
+        if len(row) > ctx:  # upstream tokenizers truncate the text and keep the end token
+            row = row[: ctx - 1] + row[-1:]
         batch[i, : len(row)] = torch.tensor(row)
     with torch.no_grad():
         img = model.visual(pixels) if int(n) else torch.zeros(0)

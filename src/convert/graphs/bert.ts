@@ -12,7 +12,7 @@ import { DataType, type ModelSpec } from '../onnx/proto.js';
 import { GraphBuilder, type QuantGranularity } from '../onnx/graph.js';
 import { expectShape, layerCount, type MappedWeights } from '../recipes/keymap.js';
 import { ConvertError } from '../../core/errors.js';
-import { checkLayer, gelu, paddingMaskBias, postNormLayer } from './blocks.js';
+import { checkLayer, forceEndToken, gelu, paddingMaskBias, postNormLayer } from './blocks.js';
 
 /** The sizes of a BERT tower, read from its weights. */
 export interface BertDims {
@@ -30,6 +30,8 @@ export interface BertSettings {
   lnEps: number;
   headWidth: number;
   proj: 'mlp' | 'linear';
+  /** [SEP] id: put back at the last mask position when a tokenizer truncated it away (see forceEndToken). */
+  endTokenId?: number;
 }
 
 /** Read and check the BERT tower's sizes. */
@@ -57,7 +59,8 @@ export function bertDims(w: MappedWeights, s: BertSettings): BertDims {
 /** Build text_model.onnx. */
 export function bertTextModel(w: MappedWeights, s: BertSettings, d: BertDims, quantize: boolean, granularity: QuantGranularity, producer: string): ModelSpec {
   const g = new GraphBuilder(w.store, quantize, granularity, producer);
-  const tok = g.op1('Gather', [g.weight('text.tok'), 'input_ids'], { axis: { kind: 'int', value: 0 } });
+  const ids = s.endTokenId === undefined ? 'input_ids' : forceEndToken(g, 'input_ids', 'attention_mask', s.endTokenId);
+  const tok = g.op1('Gather', [g.weight('text.tok'), ids], { axis: { kind: 'int', value: 0 } });
   const seqLen = g.op1('Slice', [g.op1('Shape', ['input_ids']), g.int64([1]), g.int64([2]), g.int64([0])]);
   const pos = g.op1('Slice', [g.weight('text.pos'), g.int64([0]), seqLen, g.int64([0])]);
   const emb = g.op1('Add', [g.op1('Add', [tok, pos]), g.weight('text.type')]);

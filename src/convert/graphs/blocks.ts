@@ -86,3 +86,17 @@ export function paddingMaskBias(g: GraphBuilder, mask: string): string {
   const bias = g.op1('Mul', [g.op1('Sub', [g.float([1], []), maskF]), g.float([-1e9], [])]);
   return g.op1('Unsqueeze', [bias, g.int64([1, 2])]);
 }
+
+/**
+ * input_ids with the token at the last attention-mask position replaced by `endId`. Upstream
+ * tokenizers (Hugging Face, open_clip) keep the end token ([SEP], <|endoftext|>) when they
+ * truncate; transformers.js' truncation cuts it off. A no-op for sequences that were not truncated.
+ */
+export function forceEndToken(g: GraphBuilder, ids: string, mask: string, endId: number): string {
+  const count = g.op1('ReduceSum', [mask, g.int64([1])], { keepdims: { kind: 'int', value: 1 } });
+  const last = g.op1('Sub', [count, g.int64([1], [])]);
+  const len = g.op1('Squeeze', [g.op1('Slice', [g.op1('Shape', [ids]), g.int64([1]), g.int64([2]), g.int64([0])]), g.int64([0])]);
+  const positions = g.op1('Unsqueeze', [g.op1('Range', [g.int64([0], []), len, g.int64([1], [])]), g.int64([0])]);
+  const isLast = g.op1('Equal', [positions, last]);
+  return g.op1('Where', [isLast, g.int64([endId], []), ids]);
+}

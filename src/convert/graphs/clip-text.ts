@@ -11,7 +11,7 @@ import { DataType, type ModelSpec } from '../onnx/proto.js';
 import { GraphBuilder, type QuantGranularity } from '../onnx/graph.js';
 import { expectShape, layerCount, type MappedWeights } from '../recipes/keymap.js';
 import { ConvertError } from '../../core/errors.js';
-import { checkLayer, paddingMaskBias, preNormLayer, type Activation } from './blocks.js';
+import { checkLayer, forceEndToken, paddingMaskBias, preNormLayer, type Activation } from './blocks.js';
 
 /** Sizes of a CLIP text tower, read from its weights. */
 export interface ClipTextDims {
@@ -28,6 +28,8 @@ export interface ClipTextSettings {
   act: Activation;
   lnEps: number;
   headWidth: number;
+  /** End-of-text id: put back at the last mask position when a tokenizer truncated it away (see forceEndToken). */
+  endTokenId?: number;
 }
 
 /** Read and check the tower's sizes. */
@@ -47,7 +49,8 @@ export function clipTextDims(w: MappedWeights, s: ClipTextSettings): ClipTextDim
 /** Build text_model.onnx. */
 export function clipTextModel(w: MappedWeights, s: ClipTextSettings, d: ClipTextDims, quantize: boolean, granularity: QuantGranularity, producer: string): ModelSpec {
   const g = new GraphBuilder(w.store, quantize, granularity, producer);
-  const tok = g.op1('Gather', [g.weight('text.tok'), 'input_ids'], { axis: { kind: 'int', value: 0 } });
+  const ids = s.endTokenId === undefined ? 'input_ids' : forceEndToken(g, 'input_ids', 'attention_mask', s.endTokenId);
+  const tok = g.op1('Gather', [g.weight('text.tok'), ids], { axis: { kind: 'int', value: 0 } });
   const seqLen = g.op1('Slice', [g.op1('Shape', ['input_ids']), g.int64([1]), g.int64([2]), g.int64([0])]);
   const pos = g.op1('Slice', [g.weight('text.pos'), g.int64([0]), seqLen, g.int64([0])]);
   let x = g.op1('Add', [tok, pos]);
