@@ -17,6 +17,7 @@ import { encodeModel, type ModelSpec } from './onnx/proto.js';
 import { bertDims, bertTextModel } from './graphs/bert.js';
 import { clipTextDims, clipTextModel } from './graphs/clip-text.js';
 import { vitDims, vitVisionModel } from './graphs/vit.js';
+import { resnetDims, resnetVisionModel } from './graphs/resnet.js';
 import { detectRecipe, recipeByName, type Recipe } from './recipes/index.js';
 import { mapWeights, type MappedWeights } from './recipes/keymap.js';
 import type { Preprocessing, TextArch, VisionArch } from './recipes/types.js';
@@ -199,16 +200,43 @@ interface Towers {
   text(quantize: boolean): ModelSpec;
 }
 
-function buildTowers(w: MappedWeights, vision: VisionArch, text: TextArch, endTokenId: number | undefined): Towers {
-  if (vision.kind !== 'vit') throw new ConvertError('E_RECIPE_UNKNOWN', `${w.file}: vision tower ${vision.kind} is not implemented`, { file: w.file });
+interface TextContext {
+  endTokenId: number | undefined;
+  contextLength: number;
+  padId: number;
+}
+
+function buildVision(w: MappedWeights, vision: VisionArch): { dims: ConvertedDims['vision']; embedDim: number; spec: (q: boolean) => ModelSpec } {
+  if (vision.kind === 'modified-resnet') {
+    const d = resnetDims(w, vision.attnPoolHeads);
+    return {
+      dims: { width: d.width, layers: d.blocks.reduce((a, b) => a + b, 0), heads: d.heads, patch: 32, imageSize: d.imageSize, mlp: 0 },
+      embedDim: d.embedDim,
+      spec: (q) => resnetVisionModel(w, d, q, 'column', PRODUCER),
+    };
+  }
   const vs = { act: vision.act, lnEps: vision.lnEps, headWidth: vision.headWidth };
   const vd = vitDims(w, vs);
-  const visionSpec = (q: boolean): ModelSpec => vitVisionModel(w, vs, vd, q, 'column', PRODUCER);
+  return {
+    dims: { width: vd.width, layers: vd.layers, heads: vd.heads, patch: vd.patch, imageSize: vd.imageSize, mlp: vd.mlp },
+    embedDim: vd.embedDim,
+    spec: (q) => vitVisionModel(w, vs, vd, q, 'column', PRODUCER),
+  };
+}
+
+function buildTowers(w: MappedWeights, vision: VisionArch, text: TextArch, tc: TextContext): Towers {
+  const endTokenId = tc.endTokenId;
+  const v = buildVision(w, vision);
+  const vd = { embedDim: v.embedDim };
+  const visionSpec = v.spec;
   let textSpec: (q: boolean) => ModelSpec;
   let td: ConvertedDims['text'];
   let textEmbed: number;
   if (text.kind === 'bert') {
-    const ts = { lnEps: text.lnEps, headWidth: text.headWidth, proj: text.proj, endTokenId };
+    const ts = {
+      lnEps: text.lnEps, headWidth: text.headWidth, proj: text.proj, endTokenId,
+      ...(text.padToContext ? { padToContext: { length: tc.contextLength, padId: tc.padId } } : {}),
+    };
     const d = bertDims(w, ts);
     textSpec = (q) => bertTextModel(w, ts, d, q, 'column', PRODUCER);
     td = { width: d.width, layers: d.layers, heads: d.heads, vocab: d.vocab, positions: d.positions };
@@ -224,7 +252,7 @@ function buildTowers(w: MappedWeights, vision: VisionArch, text: TextArch, endTo
     throw new ConvertError('E_CHECKPOINT_MISMATCH', `${w.file}: the image tower projects to ${vd.embedDim} dimensions and the text tower to ${textEmbed}`, { file: w.file });
   }
   return {
-    dims: { vision: { width: vd.width, layers: vd.layers, heads: vd.heads, patch: vd.patch, imageSize: vd.imageSize, mlp: vd.mlp }, text: td, embedDim: vd.embedDim },
+    dims: { vision: v.dims, text: td, embedDim: vd.embedDim },
     vision: visionSpec,
     text: textSpec,
   };
@@ -267,10 +295,11 @@ export function convertCheckpoint(opts: ConvertOptions): ConvertResult {
   const weights = mapWeights(ckpt.tensors, recipe.keys, recipe.ignore, src.checkpoint);
   if ('key' in recipe.logitScale) weights.unused = weights.unused.filter((k) => k !== (recipe.logitScale as { key: string }).key);
   const arch = effectiveArch(recipe, src);
-  const towers = buildTowers(weights, arch.vision, arch.text, endTokenIdOf(recipe, src));
-  const logitScale = logitScaleOf(recipe, ckpt, src.checkpoint);
-  const contextLength = contextLengthOf(recipe, src, towers.dims.text.positions);
+  const positions = weights.store.get('text.pos')?.dims[0] ?? recipe.tokenizer.contextLength;
+  const contextLength = contextLengthOf(recipe, src, positions);
   const tok = tokenizerFiles(recipe, src, contextLength);
+  const towers = buildTowers(weights, arch.vision, arch.text, { endTokenId: endTokenIdOf(recipe, src), contextLength, padId: tok.padId });
+  const logitScale = logitScaleOf(recipe, ckpt, src.checkpoint);
   if (tok.vocabSize > towers.dims.text.vocab) {
     throw new ConvertError('E_CHECKPOINT_MISMATCH', `${src.checkpoint}: the tokenizer has ${tok.vocabSize} tokens but the text tower's embedding table only ${towers.dims.text.vocab}`, { file: src.checkpoint });
   }

@@ -32,6 +32,11 @@ export interface BertSettings {
   proj: 'mlp' | 'linear';
   /** [SEP] id: put back at the last mask position when a tokenizer truncated it away (see forceEndToken). */
   endTokenId?: number;
+  /**
+   * PMC-CLIP: the upstream model pads every text to the context length with [PAD] and runs BERT
+   * without an attention mask (padding is attended to). The graph pads to `length` itself.
+   */
+  padToContext?: { length: number; padId: number };
 }
 
 /** Read and check the BERT tower's sizes. */
@@ -59,16 +64,24 @@ export function bertDims(w: MappedWeights, s: BertSettings): BertDims {
 /** Build text_model.onnx. */
 export function bertTextModel(w: MappedWeights, s: BertSettings, d: BertDims, quantize: boolean, granularity: QuantGranularity, producer: string): ModelSpec {
   const g = new GraphBuilder(w.store, quantize, granularity, producer);
-  const ids = s.endTokenId === undefined ? 'input_ids' : forceEndToken(g, 'input_ids', 'attention_mask', s.endTokenId);
+  let ids = s.endTokenId === undefined ? 'input_ids' : forceEndToken(g, 'input_ids', 'attention_mask', s.endTokenId);
+  if (s.padToContext) {
+    const { length, padId } = s.padToContext;
+    const masked = g.op1('Where', [g.op1('Cast', ['attention_mask'], { to: { kind: 'int', value: DataType.BOOL } }), ids, g.int64([padId], [])]);
+    const len = g.op1('Slice', [g.op1('Shape', [masked]), g.int64([1]), g.int64([2]), g.int64([0])]);
+    const pads = g.op1('Concat', [g.int64([0, 0, 0]), g.op1('Sub', [g.int64([length]), len])], { axis: { kind: 'int', value: 0 } });
+    ids = g.op1('Pad', [masked, pads, g.int64([padId], [])], { mode: { kind: 'string', value: 'constant' } });
+  }
   const tok = g.op1('Gather', [g.weight('text.tok'), ids], { axis: { kind: 'int', value: 0 } });
-  const seqLen = g.op1('Slice', [g.op1('Shape', ['input_ids']), g.int64([1]), g.int64([2]), g.int64([0])]);
+  const seqLen = g.op1('Slice', [g.op1('Shape', [ids]), g.int64([1]), g.int64([2]), g.int64([0])]);
   const pos = g.op1('Slice', [g.weight('text.pos'), g.int64([0]), seqLen, g.int64([0])]);
   const emb = g.op1('Add', [g.op1('Add', [tok, pos]), g.weight('text.type')]);
   let x = g.layerNorm(emb, 'text.ln_emb', undefined, s.lnEps);
-  const mask = paddingMaskBias(g, 'attention_mask');
+  const mask = s.padToContext ? undefined : paddingMaskBias(g, 'attention_mask');
   const settings = { width: d.width, heads: d.heads, act: 'gelu' as const, lnEps: s.lnEps };
   for (let i = 0; i < d.layers; i++) x = postNormLayer(g, x, `text.layers.${i}`, settings, mask);
-  g.op1('Identity', [x], undefined, 'last_hidden_state');
+  if (s.padToContext) g.op1('Slice', [x, g.int64([0]), g.op1('Slice', [g.op1('Shape', ['input_ids']), g.int64([1]), g.int64([2]), g.int64([0])]), g.int64([1])], undefined, 'last_hidden_state');
+  else g.op1('Identity', [x], undefined, 'last_hidden_state');
   const cls = g.op1('Gather', [x, g.int64([0], [])], { axis: { kind: 'int', value: 1 } });
   if (s.proj === 'mlp') g.linear(gelu(g, g.linear(cls, 'text.proj.0.weight')), 'text.proj.1.weight', undefined, 'text_embeds');
   else g.linear(cls, 'text.proj.0.weight', undefined, 'text_embeds');

@@ -4,7 +4,7 @@
  */
 import { ConvertError } from '../../core/errors.js';
 import type { StateDict } from '../checkpoint/index.js';
-import { hfBertRules, hfClipRules, hfMlpProjRules, openClipTextRules, openClipVitRules, timmVitRules } from './rules.js';
+import { hfBertRules, hfClipRules, hfMlpProjRules, modifiedResnetRules, openClipTextRules, openClipVitRules, timmVitRules } from './rules.js';
 import type { Recipe } from './types.js';
 
 export type { Recipe } from './types.js';
@@ -74,6 +74,20 @@ export const RECIPES: readonly Recipe[] = [
     logitScale: { key: 'logit_scale', exp: true },
     preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD },
     tokenizer: { kind: 'source-tokenizer-json', lowercase: true, stripAccents: null, contextLength: 77 },
+  },
+  {
+    name: 'pmc-clip',
+    models: ['PMC-CLIP'],
+    description: 'PMC-CLIP: ModifiedResNet-50 with a 32-head attention pool; PubMedBERT (no attention mask, padded to 77), [CLS] × text_projection',
+    signature: ['visual.attnpool.c_proj.weight', 'visual.layer1.0.conv1.weight', 'text_encoder.embeddings.word_embeddings.weight', 'text_projection'],
+    vision: { kind: 'modified-resnet', attnPoolHeads: 32 },
+    text: { kind: 'bert', lnEps: 1e-12, headWidth: 64, proj: 'linear', padToContext: true },
+    keys: [...modifiedResnetRules('visual'), ...hfBertRules('text_encoder'), { from: ['text_projection'], to: 'text.proj.0.weight', op: 'copy' }],
+    // Training-only parts: the fusion transformer and MLM head, unused text-transformer leftovers, BN counters.
+    ignore: [...BERT_IGNORE, 'num_batches_tracked$', '^fusion_module\\.', '^mlm_projection$', '^img_special_token$', '^positional_embedding$', '^ln_final\\.'],
+    logitScale: { key: 'logit_scale', exp: true },
+    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD },
+    tokenizer: { kind: 'wordpiece', lowercase: true, stripAccents: null, contextLength: 77 },
   },
 ];
 

@@ -136,3 +136,31 @@ export function hfClipRules(): KeyRule[] {
     r('text_projection.weight', 'text.proj.0.weight', 'T'),
   ];
 }
+
+/** BatchNorm2d parameters and running statistics. */
+function bn(from: string, to: string, optional = false): KeyRule[] {
+  return ['weight', 'bias', 'running_mean', 'running_var'].map((p) => r(`${from}.${p}`, `${to}.${p}`, 'copy', optional));
+}
+
+/** CLIP's ModifiedResNet (PMC-CLIP, OpenAI RN50) under `p` (e.g. `visual`). */
+export function modifiedResnetRules(p: string): KeyRule[] {
+  const stem = [1, 2, 3].flatMap((i) => [r(`${p}.conv${i}.weight`, `vision.stem.${i}.conv.weight`), ...bn(`${p}.bn${i}`, `vision.stem.${i}.bn`)]);
+  const stages = [1, 2, 3, 4].flatMap((s) => {
+    const b = `${p}.layer${s}.{i}`;
+    const l = `vision.layer${s}.{i}`;
+    return [
+      ...[1, 2, 3].flatMap((k) => [r(`${b}.conv${k}.weight`, `${l}.conv${k}.weight`), ...bn(`${b}.bn${k}`, `${l}.bn${k}`)]),
+      r(`${b}.downsample.0.weight`, `${l}.downsample.0.weight`, 'copy', true),
+      ...bn(`${b}.downsample.1`, `${l}.downsample.1`, true),
+    ];
+  });
+  const qkv = ['q_proj', 'k_proj', 'v_proj'].map((m) => `${p}.attnpool.${m}`);
+  return [
+    ...stem,
+    ...stages,
+    r(`${p}.attnpool.positional_embedding`, 'vision.attnpool.pos'),
+    r(qkv.map((m) => `${m}.weight`), 'vision.attnpool.qkv.weight', 'concatT'),
+    r(qkv.map((m) => `${m}.bias`), 'vision.attnpool.qkv.bias', 'concat'),
+    ...linear(`${p}.attnpool.c_proj`, 'vision.attnpool.o'),
+  ];
+}

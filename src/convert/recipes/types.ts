@@ -41,7 +41,7 @@ export type VisionArch =
     }
   | {
       kind: 'modified-resnet';
-      /** Attention-pooling heads (PMC-CLIP's official code: 32; CLIP's: width/64... see recipe). */
+      /** Attention-pool heads: not in the weights (PMC-CLIP's official code: 32; re-implementations often use 8). */
       attnPoolHeads: number;
     };
 
@@ -54,6 +54,8 @@ export type TextArch =
       headWidth: number;
       /** `mlp`: proj.0 → GELU → proj.1 (Linear, no bias); `linear`: proj.0 ([H, E] matrix). */
       proj: 'mlp' | 'linear';
+      /** Pad every text to the context length and attend to the padding (PMC-CLIP runs BERT without a mask). */
+      padToContext?: boolean;
     }
   | {
       /** CLIP's causal text transformer (pre-norm), pooled at the last attention-mask position (EOT). */
