@@ -11,11 +11,12 @@ import { MedvlmError } from '../../src/core/errors.js';
 import { hasStackTrace, medvlm, ROOT } from '../cli/helpers.js';
 import { execFileSync } from 'node:child_process';
 import { loadDualEncoder } from '../../src/models/registry.js';
-import { hasTorch, here, PYTHON, runPython, tempDir } from './helpers.js';
+import { DATA_DIR, hasTorch, here, PYTHON, runPython, tempDir } from './helpers.js';
 import { makeBiomedclipSource, minCosine, TINY_BIOMEDCLIP } from './fixtures.js';
 
 let root = '';
 let src = '';
+const hasData = existsSync(join(DATA_DIR, 'pneumoniamnist'));
 
 beforeAll(() => {
   if (!hasTorch) return;
@@ -42,7 +43,8 @@ function failingConversion(source: string, out: string, extra: { recipe?: string
 describe.skipIf(!hasTorch)('medvlm convert (CLI)', () => {
   it('converts a BiomedCLIP-layout release folder; classify and index use the result unchanged', () => {
     const out = join(root, 'model');
-    const r = medvlm(['convert', src, '--out', out, '--dtype', 'fp32,q8']);
+    const env = { MEDVLM_CACHE: join(root, 'cache') };
+    const r = medvlm(['convert', src, '--out', out, '--dtype', 'fp32,q8'], env);
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/recipe open_clip-timm-vit-hf-bert \(torch-zip\)/);
@@ -57,11 +59,20 @@ describe.skipIf(!hasTorch)('medvlm convert (CLI)', () => {
     expect(pre).toMatchObject({ size: { shortest_edge: 224 }, crop_size: { height: 224, width: 224 }, resample: 3, image_mean: [0.48145466, 0.4578275, 0.40821073] });
     expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).model_max_length).toBe(256);
 
+    const models = JSON.parse(medvlm(['models', '--json'], env).stdout) as { id: string; kind: string; converted?: { recipe: string }; localDtypes: string[] }[];
+    expect(models.find((m) => m.id === out)).toMatchObject({ kind: 'converted', converted: { recipe: 'open_clip-timm-vit-hf-bert' }, localDtypes: ['fp32', 'q8'] });
+
     const c = medvlm(['classify', join(ROOT, 'samples'), '--model', out, '--labels', 'CT,MRI,X-ray', '--json']);
     expect(c.code).toBe(0);
     const results = JSON.parse(c.stdout) as { file: string; labels: { label: string; score: number }[] }[];
     expect(results.length).toBeGreaterThanOrEqual(5);
     for (const res of results) expect(res.labels.reduce((a, l) => a + l.score, 0)).toBeCloseTo(1, 5);
+
+    if (hasData) {
+      const ev = medvlm(['eval', '--models', out, '--datasets', 'pneumoniamnist', '--tasks', 'zeroshot', '--bootstrap', '0', '--out', join(root, 'results'), '--json'], env);
+      expect(ev.stderr).not.toMatch(/unexpected error/);
+      expect(ev.code).toBe(0);
+    }
 
     const idx = medvlm(['index', 'add', join(ROOT, 'samples'), '--index', join(root, 'index'), '--model', out]);
     expect(idx.stderr).not.toMatch(/unexpected error/);
@@ -72,12 +83,13 @@ describe.skipIf(!hasTorch)('medvlm convert (CLI)', () => {
     const out = join(root, 'exists');
     mkdirSync(out);
     writeFileSync(join(out, 'mine.txt'), 'keep');
-    const r = medvlm(['convert', src, '--out', out]);
+    const env = { MEDVLM_CACHE: join(root, 'cache') };
+    const r = medvlm(['convert', src, '--out', out], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/E_OUTPUT_EXISTS/);
     expect(hasStackTrace(r.stderr)).toBe(false);
     expect(readdirSync(out)).toEqual(['mine.txt']);
-    const f = medvlm(['convert', src, '--out', out, '--force', '--no-check']);
+    const f = medvlm(['convert', src, '--out', out, '--force', '--no-check'], env);
     expect(f.code).toBe(0);
     expect(existsSync(join(out, 'mine.txt'))).toBe(false);
     expect(existsSync(join(out, 'onnx/vision_model.onnx'))).toBe(true);
@@ -87,7 +99,7 @@ describe.skipIf(!hasTorch)('medvlm convert (CLI)', () => {
     const dir = join(root, 'evil');
     runPython('make_checkpoints.py', [dir]);
     const out = join(root, 'evil-out');
-    const r = medvlm(['convert', join(dir, 'evil.pt'), '--out', out]);
+    const r = medvlm(['convert', join(dir, 'evil.pt'), '--out', out], { MEDVLM_CACHE: join(root, 'cache') });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/E_CHECKPOINT_UNSAFE/);
     expect(r.stderr).toMatch(/posix\.system|os\.system/);

@@ -1,9 +1,12 @@
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { OptionError } from '../../core/errors.js';
 import { convertCheckpoint, recordParity } from '../../convert/convert.js';
 import { recipeNames } from '../../convert/recipes/index.js';
 import { selfCheck } from '../../convert/verify.js';
 import { RESEARCH_NOTICE } from '../../models/defaults.js';
+import { recordConvertedFolder } from '../../models/converted.js';
+import { resolveRuntimeSettings } from '../../runtime/env.js';
 import { isModelDtype, type ModelDtype } from '../../runtime/dtype.js';
 import { note, out } from '../output.js';
 
@@ -38,6 +41,7 @@ export function convertCommand(): Command {
       const dtypes = parseDtypes(o.dtype);
       const progress = o.json ? undefined : (m: string) => note(`medvlm convert: ${m}`);
       const result = convertCheckpoint({ source, out: o.out, dtypes, force: o.force, ...(o.recipe ? { recipe: o.recipe } : {}), ...(progress ? { onProgress: progress } : {}) });
+      recordConvertedFolder(resolveRuntimeSettings({}).cacheDir, { path: result.out, recipe: result.recipe, source: resolve(source), convertedAt: new Date().toISOString() });
       let check;
       if (o.check) {
         progress?.('checking the converted folder with medvlm');
