@@ -10,6 +10,7 @@ usage:
       (padded to the context length with the pad id, mask = ids != pad, as open_clip does).
 """
 import json
+import time
 import math
 import os
 import sys
@@ -289,9 +290,13 @@ def run(src, pixels_path, n, ids_path, out_path):
             row = row[: ctx - 1] + row[-1:]
         batch[i, : len(row)] = torch.tensor(row)
     with torch.no_grad():
+        if int(n):
+            model.visual(pixels[:1])  # warm-up, not timed
+        t0 = time.perf_counter()
         img = model.visual(pixels) if int(n) else torch.zeros(0)
+        image_seconds = time.perf_counter() - t0
         txt = model.text(batch) if ids else torch.zeros(0)
-    json.dump({"image": img.tolist(), "text": txt.tolist(), "logit_scale": math.exp(float(model.logit_scale))}, open(out_path, "w"))
+    json.dump({"image_seconds": image_seconds, "threads": torch.get_num_threads(), "image": img.tolist(), "text": txt.tolist(), "logit_scale": math.exp(float(model.logit_scale))}, open(out_path, "w"))
 
 
 if __name__ == "__main__":
