@@ -14,15 +14,13 @@ import type { ModelDtype } from '../runtime/dtype.js';
 import { onnxFileFor } from '../runtime/dtype.js';
 import { parseCheckpoint, type Checkpoint } from './checkpoint/index.js';
 import { encodeModel, type ModelSpec } from './onnx/proto.js';
-import { bertDims, bertTextModel } from './graphs/bert.js';
-import { clipTextDims, clipTextModel } from './graphs/clip-text.js';
-import { vitDims, vitVisionModel } from './graphs/vit.js';
-import { resnetDims, resnetVisionModel } from './graphs/resnet.js';
 import { detectRecipe, recipeByName, type Recipe } from './recipes/index.js';
-import { mapWeights, type MappedWeights } from './recipes/keymap.js';
-import type { Preprocessing, TextArch, VisionArch } from './recipes/types.js';
-import { resolveConversionSource, type ConversionSource } from './source.js';
-import { parseVocab, wordPieceTokenizerConfig, wordPieceTokenizerJson } from './tokenizer.js';
+import { mapWeights } from './recipes/keymap.js';
+import { resolveConversionSource } from './source.js';
+import { contextLengthOf, effectiveArch, effectivePreprocessing, endTokenIdOf, obj, preprocessorJson, tokenizerFiles } from './settings.js';
+import { buildTowers, type ConvertedDims } from './towers.js';
+
+export { PRODUCER, type ConvertedDims } from './towers.js';
 
 /** Options of `convertCheckpoint`. */
 export interface ConvertOptions {
@@ -40,13 +38,6 @@ export interface ConvertOptions {
   onProgress?: (message: string) => void;
 }
 
-/** Architecture sizes recorded in conversion.json and config.json. */
-export interface ConvertedDims {
-  vision: { width: number; layers: number; heads: number; patch: number; imageSize: number; mlp: number };
-  text: { width: number; layers: number; heads: number; vocab: number; positions: number };
-  embedDim: number;
-}
-
 /** What a conversion produced. */
 export interface ConvertResult {
   out: string;
@@ -60,9 +51,6 @@ export interface ConvertResult {
   /** Source keys the recipe did not use and does not know (reported, not fatal). */
   unusedKeys: string[];
 }
-
-/** Tool name recorded as ONNX producer. */
-export const PRODUCER = 'medvlm-convert';
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -81,109 +69,6 @@ function writeModel(path: string, spec: ModelSpec): void {
   }
 }
 
-function obj(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-/** Recipe settings adjusted by the source's own config (open_clip quick_gelu, HF hidden_act/heads/eps). */
-function effectiveArch(recipe: Recipe, src: ConversionSource): { vision: VisionArch; text: TextArch } {
-  let vision = { ...recipe.vision };
-  let text = { ...recipe.text };
-  const oc = obj(src.json['open_clip_config.json']?.model_cfg);
-  if (typeof oc.quick_gelu === 'boolean' && vision.kind === 'vit' && recipe.name !== 'open_clip-timm-vit-hf-bert') {
-    vision = { ...vision, act: oc.quick_gelu ? 'quick_gelu' : 'gelu' };
-    if (text.kind === 'clip-text') text = { ...text, act: oc.quick_gelu ? 'quick_gelu' : 'gelu' };
-  }
-  const hf = src.json['config.json'];
-  if (recipe.name === 'hf-clip' && hf) {
-    const vc = obj(hf.vision_config);
-    const tc = obj(hf.text_config);
-    const act = (c: Record<string, unknown>, d: 'gelu' | 'quick_gelu'): 'gelu' | 'quick_gelu' => (c.hidden_act === 'gelu' ? 'gelu' : c.hidden_act === 'quick_gelu' ? 'quick_gelu' : d);
-    if (vision.kind === 'vit') {
-      vision = { ...vision, act: act(vc, vision.act), lnEps: typeof vc.layer_norm_eps === 'number' ? vc.layer_norm_eps : vision.lnEps };
-      if (typeof vc.hidden_size === 'number' && typeof vc.num_attention_heads === 'number') vision.headWidth = vc.hidden_size / vc.num_attention_heads;
-    }
-    if (text.kind === 'clip-text') {
-      text = { ...text, act: act(tc, text.act), lnEps: typeof tc.layer_norm_eps === 'number' ? tc.layer_norm_eps : text.lnEps };
-      if (typeof tc.hidden_size === 'number' && typeof tc.num_attention_heads === 'number') text.headWidth = tc.hidden_size / tc.num_attention_heads;
-    }
-  }
-  return { vision, text };
-}
-
-/** Preprocessing: the recipe's, with open_clip's preprocess_cfg mean/std and the tower's image size. */
-function effectivePreprocessing(recipe: Recipe, src: ConversionSource, imageSize: number): Preprocessing & { notes: string[] } {
-  const notes: string[] = [];
-  const pc = obj(src.json['open_clip_config.json']?.preprocess_cfg);
-  const triple = (v: unknown): [number, number, number] | undefined =>
-    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number') ? (v as [number, number, number]) : undefined;
-  if (typeof pc.interpolation === 'string' && pc.interpolation !== 'bicubic') notes.push(`open_clip interpolation ${pc.interpolation} is written as bicubic`);
-  if (typeof pc.resize_mode === 'string' && pc.resize_mode !== 'shortest') notes.push(`open_clip resize_mode ${pc.resize_mode} is written as shortest-edge resize + centre crop`);
-  return { resizeShortestEdge: imageSize, mean: triple(pc.mean) ?? recipe.preprocessing.mean, std: triple(pc.std) ?? recipe.preprocessing.std, notes };
-}
-
-function preprocessorJson(p: Preprocessing, imageSize: number): object {
-  return {
-    image_processor_type: 'CLIPImageProcessor',
-    processor_class: 'CLIPProcessor',
-    do_resize: true,
-    size: { shortest_edge: p.resizeShortestEdge },
-    resample: 3,
-    do_center_crop: true,
-    crop_size: { height: imageSize, width: imageSize },
-    do_rescale: true,
-    rescale_factor: 1 / 255,
-    do_normalize: true,
-    do_convert_rgb: true,
-    image_mean: p.mean,
-    image_std: p.std,
-  };
-}
-
-/** Tokenizer files and the pad id for the output folder. */
-function tokenizerFiles(recipe: Recipe, src: ConversionSource, contextLength: number): { files: Record<string, object>; padId: number; vocabSize: number } {
-  if (recipe.tokenizer.kind === 'wordpiece') {
-    if (src.vocab === undefined) {
-      throw new ConvertError('E_CHECKPOINT_INVALID', `${src.folder}: recipe ${recipe.name} needs the BERT vocabulary (vocab.txt) next to the checkpoint`, { file: src.folder });
-    }
-    const vocab = parseVocab(src.vocab, join(src.folder, 'vocab.txt'));
-    const tc = src.json['tokenizer_config.json'] ?? {};
-    const lowercase = typeof tc.do_lower_case === 'boolean' ? tc.do_lower_case : recipe.tokenizer.lowercase;
-    const stripAccents = typeof tc.strip_accents === 'boolean' ? tc.strip_accents : recipe.tokenizer.stripAccents;
-    const s = { lowercase, stripAccents, contextLength };
-    return {
-      files: { 'tokenizer.json': wordPieceTokenizerJson(vocab, s), 'tokenizer_config.json': wordPieceTokenizerConfig(s) },
-      padId: vocab.indexOf('[PAD]'),
-      vocabSize: vocab.length,
-    };
-  }
-  const tok = src.json['tokenizer.json'];
-  if (!tok) throw new ConvertError('E_CHECKPOINT_INVALID', `${src.folder}: recipe ${recipe.name} needs the source's tokenizer.json next to the checkpoint`, { file: src.folder });
-  const config: Record<string, unknown> = { ...(src.json['tokenizer_config.json'] ?? { tokenizer_class: 'CLIPTokenizer' }), model_max_length: contextLength };
-  const vocab = obj(obj(tok.model).vocab);
-  const padName = typeof config.pad_token === 'string' ? config.pad_token : '<|endoftext|>';
-  const padId = typeof vocab[padName] === 'number' ? (vocab[padName] as number) : 0;
-  const files: Record<string, object> = { 'tokenizer.json': tok, 'tokenizer_config.json': config };
-  if (src.json['special_tokens_map.json']) files['special_tokens_map.json'] = src.json['special_tokens_map.json'];
-  return { files, padId, vocabSize: Object.keys(vocab).length };
-}
-
-/** The end token's id ([SEP] or <|endoftext|>), from the source's vocabulary or tokenizer files. */
-function endTokenIdOf(recipe: Recipe, src: ConversionSource): number | undefined {
-  if (recipe.tokenizer.kind === 'wordpiece') {
-    const vocab = src.vocab?.split(/\r?\n/) ?? [];
-    const at = vocab.indexOf('[SEP]');
-    return at >= 0 ? at : undefined;
-  }
-  const vocab = obj(obj(src.json['tokenizer.json']?.model).vocab);
-  const tc = src.json['tokenizer_config.json'] ?? {};
-  const named = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof obj(v).content === 'string' ? (obj(v).content as string) : undefined);
-  for (const name of [named(tc.eos_token), named(tc.sep_token), '<|endoftext|>', '[SEP]']) {
-    if (name !== undefined && typeof vocab[name] === 'number') return vocab[name] as number;
-  }
-  return undefined;
-}
-
 function logitScaleOf(recipe: Recipe, ckpt: Checkpoint, file: string): number {
   const spec = recipe.logitScale;
   if ('value' in spec) return spec.value;
@@ -192,77 +77,6 @@ function logitScaleOf(recipe: Recipe, ckpt: Checkpoint, file: string): number {
   if (t.dims.length > 1 || t.toFloat32().length !== 1) throw new ConvertError('E_CHECKPOINT_MISMATCH', `${file}: key ${spec.key} has shape [${t.dims.join(', ')}], expected a scalar`, { file });
   const v = t.toFloat32()[0];
   return spec.exp ? Math.exp(v) : v;
-}
-
-interface Towers {
-  dims: ConvertedDims;
-  vision(quantize: boolean): ModelSpec;
-  text(quantize: boolean): ModelSpec;
-}
-
-interface TextContext {
-  endTokenId: number | undefined;
-  contextLength: number;
-  padId: number;
-}
-
-function buildVision(w: MappedWeights, vision: VisionArch): { dims: ConvertedDims['vision']; embedDim: number; spec: (q: boolean) => ModelSpec } {
-  if (vision.kind === 'modified-resnet') {
-    const d = resnetDims(w, vision.attnPoolHeads);
-    return {
-      dims: { width: d.width, layers: d.blocks.reduce((a, b) => a + b, 0), heads: d.heads, patch: 32, imageSize: d.imageSize, mlp: 0 },
-      embedDim: d.embedDim,
-      spec: (q) => resnetVisionModel(w, d, q, 'column', PRODUCER),
-    };
-  }
-  const vs = { act: vision.act, lnEps: vision.lnEps, headWidth: vision.headWidth };
-  const vd = vitDims(w, vs);
-  return {
-    dims: { width: vd.width, layers: vd.layers, heads: vd.heads, patch: vd.patch, imageSize: vd.imageSize, mlp: vd.mlp },
-    embedDim: vd.embedDim,
-    spec: (q) => vitVisionModel(w, vs, vd, q, 'column', PRODUCER),
-  };
-}
-
-function buildTowers(w: MappedWeights, vision: VisionArch, text: TextArch, tc: TextContext): Towers {
-  const endTokenId = tc.endTokenId;
-  const v = buildVision(w, vision);
-  const vd = { embedDim: v.embedDim };
-  const visionSpec = v.spec;
-  let textSpec: (q: boolean) => ModelSpec;
-  let td: ConvertedDims['text'];
-  let textEmbed: number;
-  if (text.kind === 'bert') {
-    const ts = {
-      lnEps: text.lnEps, headWidth: text.headWidth, proj: text.proj, endTokenId,
-      ...(text.padToContext ? { padToContext: { length: tc.contextLength, padId: tc.padId } } : {}),
-    };
-    const d = bertDims(w, ts);
-    textSpec = (q) => bertTextModel(w, ts, d, q, 'column', PRODUCER);
-    td = { width: d.width, layers: d.layers, heads: d.heads, vocab: d.vocab, positions: d.positions };
-    textEmbed = d.embedDim;
-  } else {
-    const ts = { act: text.act, lnEps: text.lnEps, headWidth: text.headWidth, endTokenId };
-    const d = clipTextDims(w, ts);
-    textSpec = (q) => clipTextModel(w, ts, d, q, 'column', PRODUCER);
-    td = { width: d.width, layers: d.layers, heads: d.heads, vocab: d.vocab, positions: d.positions };
-    textEmbed = d.embedDim;
-  }
-  if (textEmbed !== vd.embedDim) {
-    throw new ConvertError('E_CHECKPOINT_MISMATCH', `${w.file}: the image tower projects to ${vd.embedDim} dimensions and the text tower to ${textEmbed}`, { file: w.file });
-  }
-  return {
-    dims: { vision: v.dims, text: td, embedDim: vd.embedDim },
-    vision: visionSpec,
-    text: textSpec,
-  };
-}
-
-/** Context length: open_clip text_cfg.context_length, else the recipe's, capped by the position table. */
-function contextLengthOf(recipe: Recipe, src: ConversionSource, positions: number): number {
-  const tc = obj(obj(src.json['open_clip_config.json']?.model_cfg).text_cfg);
-  const wanted = typeof tc.context_length === 'number' ? tc.context_length : recipe.tokenizer.contextLength;
-  return Math.min(wanted, positions);
 }
 
 /** Refuse an existing output folder unless `force`. */

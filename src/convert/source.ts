@@ -45,7 +45,11 @@ function readJson(path: string): Record<string, unknown> {
 /** Resolve SOURCE (a file or a folder) to its checkpoint and side files. */
 export function resolveConversionSource(source: string): ConversionSource {
   const path = resolve(source);
-  if (!existsSync(path)) throw new InputError('E_FILE_NOT_FOUND', `${path}: no such file or folder`, { file: path });
+  if (!existsSync(path)) {
+    const hubLike = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(source);
+    const hint = hubLike ? ` (hub ids are not downloaded by medvlm convert yet: download the model's files, then pass the folder)` : '';
+    throw new InputError('E_FILE_NOT_FOUND', `${path}: no such file or folder${hint}`, { file: path });
+  }
   let checkpoint: string;
   let folder: string;
   if (statSync(path).isDirectory()) {
