@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDualEncoder } from '../src/models/registry.js';
 import type { TransformersDualEncoder } from '../src/models/transformers-dual-encoder.js';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const root = join(tmpdir(), `medvlm-fullsize-${process.pid}`);
   mkdirSync(root, { recursive: true });
   const samples = await medpixSamples(N);
-  const report: Record<string, unknown> = { date: new Date().toISOString(), images: N, threads: THREADS, cpus: cpus().length, cpu: cpus()[0]?.model, models: {} };
+  const report: Record<string, unknown> = { date: new Date().toISOString(), images: N, threads: THREADS, cpus: cpus().length, cpu: cpus()[0]?.model, load_average_at_start: loadavg(), models: {} };
   try {
     for (const [name, { script, cfg }] of Object.entries(CONFIGS)) {
       console.log(`== ${name}`);
@@ -112,6 +112,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+  report.load_average_at_end = loadavg();
   writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`wrote ${OUT}`);
 }
