@@ -11,7 +11,7 @@ import { MedvlmError } from '../../src/core/errors.js';
 import { hasStackTrace, medvlm, ROOT } from '../cli/helpers.js';
 import { execFileSync } from 'node:child_process';
 import { loadDualEncoder } from '../../src/models/registry.js';
-import { DATA_DIR, hasTorch, here, PYTHON, runPython, tempDir } from './helpers.js';
+import { DATA_DIR, hasOnnx, hasTorch, here, PYTHON, runPython, tempDir } from './helpers.js';
 import { makeBiomedclipSource, minCosine, TINY_BIOMEDCLIP } from './fixtures.js';
 
 let root = '';
@@ -55,6 +55,12 @@ describe.skipIf(!hasTorch)('medvlm convert (CLI)', () => {
     }
     const conv = JSON.parse(readFileSync(join(out, 'conversion.json'), 'utf8'));
     expect(conv.parity.self_check.q8_vs_fp32.image).toBeGreaterThan(0.99);
+    // Every written graph passes onnx.checker (full check) when Debian's python3-onnx is there.
+    if (hasOnnx) {
+      const check = 'import onnx, sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\nprint("ok")';
+      const files = ['text_model', 'vision_model', 'text_model_quantized', 'vision_model_quantized'].map((f) => join(out, 'onnx', `${f}.onnx`));
+      expect(execFileSync(PYTHON, ['-c', check, ...files], { encoding: 'utf8' }).trim()).toBe('ok');
+    }
     const pre = JSON.parse(readFileSync(join(out, 'preprocessor_config.json'), 'utf8'));
     expect(pre).toMatchObject({ size: { shortest_edge: 224 }, crop_size: { height: 224, width: 224 }, resample: 3, image_mean: [0.48145466, 0.4578275, 0.40821073] });
     expect(JSON.parse(readFileSync(join(out, 'tokenizer_config.json'), 'utf8')).model_max_length).toBe(256);

@@ -12,6 +12,9 @@ export const PYTHON = '/usr/bin/python3';
 export const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
 if (!hasTorch) console.log('[skip] converter parity tests: /usr/bin/python3 with torch (Debian python3-torch) is not installed');
 
+/** True when /usr/bin/python3 has Debian's onnx (for onnx.checker). */
+export const hasOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+
 /** ../shared/data relative to the repository. */
 export const DATA_DIR = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 /** True when the MedPix images and captions are present. */

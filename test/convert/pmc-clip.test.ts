@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertCheckpoint, type ConvertResult } from '../../src/convert/convert.js';
 import { loadDualEncoder } from '../../src/models/registry.js';
-import { hasMedpix, hasTorch, here, PYTHON, runPython, tempDir } from './helpers.js';
+import { hasMedpix, hasOnnx, hasTorch, here, PYTHON, runPython, tempDir } from './helpers.js';
 import { medpixSamples, minCosine, writePixelValues, writeVocab } from './fixtures.js';
 
 const run = hasTorch && hasMedpix;
@@ -71,6 +71,12 @@ describe.skipIf(!run)('PMC-CLIP layout (ModifiedResNet-50 + PubMedBERT) → medv
     expect(minCosine(image, ref.image)).toBeGreaterThanOrEqual(0.99999);
     expect(minCosine(text, ref.text)).toBeGreaterThanOrEqual(0.99999);
     expect(logitScale).toBe(ref.logit_scale);
+  });
+
+  it.skipIf(!hasOnnx)('the ResNet and padded-BERT graphs pass onnx.checker (full check)', () => {
+    const check = 'import onnx, sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\nprint("ok")';
+    const files = ['text_model', 'vision_model'].map((f) => join(result.out, 'onnx', `${f}.onnx`));
+    expect(execFileSync(PYTHON, ['-c', check, ...files], { encoding: 'utf8' }).trim()).toBe('ok');
   });
 
   it('32 attention-pool heads (official) and 8 heads give different embeddings from the same weights', () => {
