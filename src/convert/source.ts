@@ -6,6 +6,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConvertError, InputError } from '../core/errors.js';
+import type { RuntimeSettings } from '../runtime/env.js';
+import type { LoadProgress } from '../runtime/engine.js';
+import { fetchHubFiles } from '../runtime/hub-files.js';
 
 /** Checkpoint file names, in order of preference, when SOURCE is a folder. */
 export const CHECKPOINT_NAMES = [
@@ -45,11 +48,7 @@ function readJson(path: string): Record<string, unknown> {
 /** Resolve SOURCE (a file or a folder) to its checkpoint and side files. */
 export function resolveConversionSource(source: string): ConversionSource {
   const path = resolve(source);
-  if (!existsSync(path)) {
-    const hubLike = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(source);
-    const hint = hubLike ? ` (hub ids are not downloaded by medvlm convert yet: download the model's files, then pass the folder)` : '';
-    throw new InputError('E_FILE_NOT_FOUND', `${path}: no such file or folder${hint}`, { file: path });
-  }
+  if (!existsSync(path)) throw new InputError('E_FILE_NOT_FOUND', `${path}: no such file or folder`, { file: path });
   let checkpoint: string;
   let folder: string;
   if (statSync(path).isDirectory()) {
@@ -84,4 +83,18 @@ export function resolveConversionSource(source: string): ConversionSource {
   const vocab = existsSync(vocabPath) ? readFileSync(vocabPath, 'utf8') : undefined;
   if (vocab !== undefined) sideFiles.push(vocabPath);
   return { checkpoint, folder, json, ...(vocab !== undefined ? { vocab } : {}), sideFiles: sideFiles.filter((f) => basename(f) !== basename(checkpoint)) };
+}
+
+/** Side files fetched with a hub checkpoint when the repository has them. */
+export const HUB_SIDE_FILES = ['open_clip_config.json', 'config.json', 'preprocessor_config.json', 'vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+const HUB_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[\w.-]{1,96}$/;
+
+/**
+ * SOURCE as a local path: an existing file or folder as is; a hub id (`org/name`) through the hub
+ * cache (downloaded unless offline, with progress; E_MODEL_OFFLINE otherwise).
+ */
+export async function localSource(source: string, settings: RuntimeSettings, onProgress?: (p: LoadProgress) => void): Promise<string> {
+  if (existsSync(resolve(source)) || !HUB_ID.test(source)) return source;
+  return fetchHubFiles(source, { oneOf: [CHECKPOINT_NAMES], optional: HUB_SIDE_FILES }, settings, onProgress);
 }

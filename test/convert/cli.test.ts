@@ -101,6 +101,23 @@ describe.skipIf(!hasTorch)('medvlm convert (CLI)', () => {
     expect(existsSync(join(out, 'onnx/vision_model.onnx'))).toBe(true);
   });
 
+  it('a hub id converts from the hub cache offline; without cached files it is one E_MODEL_OFFLINE line (exit 4)', () => {
+    const cache = join(root, 'hub-cache');
+    const env = { MEDVLM_CACHE: cache, MEDVLM_OFFLINE: '1' };
+    const missing = medvlm(['convert', 'someone/not-cached', '--out', join(root, 'hub-missing')], env);
+    expect(missing.code).toBe(4);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toMatch(/E_MODEL_OFFLINE/);
+    expect(existsSync(join(root, 'hub-missing'))).toBe(false);
+
+    const cached = join(cache, 'someone', 'biomedclip-tiny');
+    mkdirSync(cached, { recursive: true });
+    for (const f of ['open_clip_pytorch_model.bin', 'open_clip_config.json', 'vocab.txt']) copyFileSync(join(src, f), join(cached, f));
+    const r = medvlm(['convert', 'someone/biomedclip-tiny', '--out', join(root, 'hub-out'), '--no-check'], env);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'hub-out', 'conversion.json'), 'utf8')).source.path).toBe(join(cached, 'open_clip_pytorch_model.bin'));
+  });
+
   it('a pickle that calls os.system: E_CHECKPOINT_UNSAFE, exit 3, the command never runs, nothing written', () => {
     const dir = join(root, 'evil');
     runPython('make_checkpoints.py', [dir]);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { OptionError } from '../../core/errors.js';
@@ -9,6 +10,8 @@ import { recordConvertedFolder } from '../../models/converted.js';
 import { resolveRuntimeSettings } from '../../runtime/env.js';
 import { isModelDtype, type ModelDtype } from '../../runtime/dtype.js';
 import { note, out } from '../output.js';
+import { downloadProgress } from '../progress.js';
+import { localSource } from '../../convert/source.js';
 
 interface ConvertCliOptions {
   out: string;
@@ -16,6 +19,7 @@ interface ConvertCliOptions {
   dtype: string;
   force?: boolean;
   check: boolean;
+  offline?: boolean;
   json?: boolean;
 }
 
@@ -30,18 +34,21 @@ function parseDtypes(value: string): ModelDtype[] {
 export function convertCommand(): Command {
   return new Command('convert')
     .description('convert a medical CLIP checkpoint (BiomedCLIP, UniMed-CLIP, OpenAI CLIP, PubMedCLIP, ...) into an ONNX model folder')
-    .argument('<source>', 'checkpoint file (.bin, .pt, .pth, .safetensors) or the folder holding it with its config and vocab files')
+    .argument('<source>', 'checkpoint file (.bin, .pt, .pth, .safetensors), the folder holding it with its config and vocab files, or a hub id org/name')
     .requiredOption('-o, --out <dir>', 'output model folder')
     .addOption(new Option('--recipe <name>', 'architecture recipe (default: detected from the keys)').choices(recipeNames()))
     .option('--dtype <list>', 'ONNX variants to write: fp32, q8 or fp32,q8', 'fp32')
     .option('--force', 'replace an existing output folder')
     .option('--no-check', 'skip loading the result with medvlm after conversion')
+    .option('--offline', 'never contact a model hub (also MEDVLM_OFFLINE=1)')
     .option('--json', 'print the result as JSON')
     .action(async (source: string, o: ConvertCliOptions) => {
       const dtypes = parseDtypes(o.dtype);
       const progress = o.json ? undefined : (m: string) => note(`medvlm convert: ${m}`);
-      const result = convertCheckpoint({ source, out: o.out, dtypes, force: o.force, ...(o.recipe ? { recipe: o.recipe } : {}), ...(progress ? { onProgress: progress } : {}) });
-      recordConvertedFolder(resolveRuntimeSettings({}).cacheDir, { path: result.out, recipe: result.recipe, source: resolve(source), convertedAt: new Date().toISOString() });
+      const settings = resolveRuntimeSettings({ ...(o.offline ? { offline: true } : {}) });
+      const local = await localSource(source, settings, downloadProgress());
+      const result = convertCheckpoint({ source: local, out: o.out, dtypes, force: o.force, ...(o.recipe ? { recipe: o.recipe } : {}), ...(progress ? { onProgress: progress } : {}) });
+      recordConvertedFolder(settings.cacheDir, { path: result.out, recipe: result.recipe, source: existsSync(source) ? resolve(source) : source, convertedAt: new Date().toISOString() });
       let check;
       if (o.check) {
         progress?.('checking the converted folder with medvlm');
