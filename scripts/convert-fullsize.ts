@@ -4,7 +4,9 @@
  * (ModifiedResNet-50 + BERT-base, context 77) configurations, written by the PyTorch references in
  * test/convert/, converted by `medvlm convert` in a child process (wall time and peak RSS from
  * /usr/bin/time), then compared with PyTorch on MedPix images and captions (fp32 and q8 cosines)
- * and timed side by side (image tower, same pixels, same thread count).
+ * and timed side by side (image tower, same pixels, same thread count): wall-clock images/s, and CPU
+ * seconds per image (process CPU time, less sensitive to other load on a shared machine; medvlm's
+ * includes its preprocessing, PyTorch's does not).
  *
  * usage: npx tsx scripts/convert-fullsize.ts [--images N] [--threads T] [--out bench/convert-fullsize.json]
  */
@@ -74,13 +76,14 @@ async function main(): Promise<void> {
       writeFileSync(join(root, 'captions.json'), JSON.stringify(samples.captions));
       writeFileSync(join(root, 'ids.json'), execFileSync(PYTHON, [here('wordpiece_ref.py'), vocabPath, join(root, 'captions.json')], { encoding: 'utf8' }));
       execFileSync(PYTHON, [here(script), 'run', src, pixels, String(dims[0]), join(root, 'ids.json'), join(root, 'ref.json')], { env: { ...process.env, REF_THREADS: String(THREADS) } });
-      const ref = JSON.parse(readFileSync(join(root, 'ref.json'), 'utf8')) as { image: number[][]; text: number[][]; image_seconds: number; logit_scale: number };
+      const ref = JSON.parse(readFileSync(join(root, 'ref.json'), 'utf8')) as { image: number[][]; text: number[][]; image_seconds: number; image_cpu_seconds: number; logit_scale: number };
       const result: Record<string, unknown> = {
         convert_seconds: conv.seconds,
         convert_peak_rss_mb: conv.peakMB,
         reference_checkpoint_seconds: make.seconds,
         checkpoint_mb: Math.round(Number(execFileSync('du', ['-sm', src], { encoding: 'utf8' }).split('\t')[0])),
         pytorch_image_per_s: Number((N / ref.image_seconds).toFixed(2)),
+        pytorch_cpu_seconds_per_image: Number((ref.image_cpu_seconds / N).toFixed(3)),
       };
       let fp32Image: Float32Array[] = [];
       for (const dtype of ['fp32', 'q8'] as const) {
@@ -88,8 +91,11 @@ async function main(): Promise<void> {
         try {
           await model.encodeImages(samples.images.slice(0, 1)); // warm-up, not timed
           const before = model.stageTimes.imageInferenceMs;
+          const cpuBefore = process.cpuUsage();
           const image = await model.encodeImages(samples.images);
           const ms = model.stageTimes.imageInferenceMs - before;
+          const cpu = process.cpuUsage(cpuBefore);
+          const cpuPerImage = (cpu.user + cpu.system) / 1e6 / N; // includes preprocessing (sharp), unlike ms
           const text = await model.encodeTexts(samples.captions);
           if (dtype === 'fp32') fp32Image = image;
           result[dtype] = {
@@ -99,6 +105,8 @@ async function main(): Promise<void> {
             logit_scale_exact: model.logitScale === ref.logit_scale,
             image_per_s: Number((N / (ms / 1000)).toFixed(2)),
             speedup_vs_pytorch: Number(((N / (ms / 1000)) / (N / ref.image_seconds)).toFixed(2)),
+            cpu_seconds_per_image: Number(cpuPerImage.toFixed(3)),
+            cpu_speedup_vs_pytorch: Number((ref.image_cpu_seconds / N / cpuPerImage).toFixed(2)),
           };
           console.log(dtype, JSON.stringify(result[dtype]));
         } finally {
