@@ -10,11 +10,15 @@ export type StoredDtype = 'f32' | 'f16' | 'bf16' | 'f64' | 'i64' | 'i32' | 'i16'
 /** Bytes per element of each stored type. */
 export const DTYPE_BYTES: Record<StoredDtype, number> = { f32: 4, f16: 2, bf16: 2, f64: 8, i64: 8, i32: 4, i16: 2, i8: 1, u8: 1, bool: 1 };
 
-/** One tensor of a checkpoint. `toFloat32()` copies; the checkpoint's bytes are not changed. */
+/** One tensor of a checkpoint. */
 export interface CheckpointTensor {
   readonly dtype: StoredDtype;
   readonly dims: number[];
-  /** The values, row-major contiguous, as fp32. */
+  /**
+   * The values, row-major contiguous, as fp32. A contiguous, aligned fp32 tensor is returned as a
+   * view of the checkpoint's bytes (no copy: a 750 MB checkpoint is not held twice); treat the
+   * result as read-only.
+   */
   toFloat32(): Float32Array;
 }
 
@@ -90,13 +94,12 @@ export class StridedTensor implements CheckpointTensor {
 
   toFloat32(): Float32Array {
     const n = elementCount(this.dims);
-    const out = new Float32Array(n);
-    if (n === 0) return out;
+    if (n === 0) return new Float32Array(0);
     const contiguous = contiguousStrides(this.dims).every((s, d) => this.dims[d] === 1 || s === this.strides[d]);
     if (contiguous && this.dtype === 'f32' && (this.bytes.byteOffset + this.offset * 4) % 4 === 0) {
-      out.set(new Float32Array(this.bytes.buffer, this.bytes.byteOffset + this.offset * 4, n));
-      return out;
+      return new Float32Array(this.bytes.buffer, this.bytes.byteOffset + this.offset * 4, n);
     }
+    const out = new Float32Array(n);
     const view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     const read = elementReader(view, this.dtype);
     if (contiguous) {
