@@ -18,6 +18,7 @@ import { EXIT } from './exit-codes.js';
 import { generateCommand } from './commands/generate.js';
 import { pacsCommand } from './commands/pacs.js';
 import { queueCommand, workerCommand } from './commands/queue.js';
+import { convertCommand } from './commands/convert.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -49,6 +50,7 @@ for (const sub of pacs.commands) sub.exitOverride().configureOutput({ outputErro
 program.addCommand(pacs);
 program.addCommand(queueCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(workerCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(convertCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);

@@ -29,6 +29,11 @@ export type ErrorCode =
   | 'E_MODEL_INVALID'
   | 'E_MODEL_OFFLINE'
   | 'E_INFERENCE_FAILED'
+  // model conversion (medvlm convert)
+  | 'E_CHECKPOINT_INVALID'
+  | 'E_CHECKPOINT_UNSAFE'
+  | 'E_CHECKPOINT_MISMATCH'
+  | 'E_RECIPE_UNKNOWN'
   // similar-case index
   | 'E_INDEX_NOT_FOUND'
   | 'E_INDEX_INVALID'
@@ -134,6 +139,9 @@ export class PacsError extends MedvlmError {
     this.status = options?.status;
   }
 }
+
+/** A checkpoint cannot be read safely, or does not match the architecture a recipe describes. */
+export class ConvertError extends MedvlmError {}
 
 /** A required library or system tool is missing or broken. */
 export class DependencyError extends MedvlmError {}

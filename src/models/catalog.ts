@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { resolveRuntimeSettings } from '../runtime/env.js';
 import { MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
 import { bundledModelsDir, hubCacheFolder, listBundledModels, missingModelFiles } from '../runtime/sources.js';
+import { existingConvertedFolders } from './converted.js';
 
 /** One row of `medvlm models`. */
 export interface ModelListing {
@@ -16,7 +17,7 @@ export interface ModelListing {
   /** config.json model_type, when known. */
   family: string;
   /** Where it comes from. */
-  kind: 'hub' | 'bundled';
+  kind: 'hub' | 'bundled' | 'converted';
   /** True when medvlm can load it as is (an ONNX export in the transformers.js layout). */
   loadable: boolean;
   /** dtypes whose files are present locally (bundled folder or hub cache); empty when not downloaded. */
@@ -27,6 +28,8 @@ export interface ModelListing {
   medical: boolean;
   /** Why it matters, or what to do first. */
   note: string;
+  /** For folders written by `medvlm convert`: the recipe and the checkpoint file. */
+  converted?: { recipe: string; source: string };
 }
 
 interface CatalogEntry {
@@ -50,14 +53,14 @@ export const HUB_CATALOG: readonly CatalogEntry[] = [
     family: 'clip',
     loadable: false,
     medical: true,
-    note: 'open_clip format (PubMedBERT text tower, timm ViT-B/16): export text_model/vision_model to ONNX in the HF layout first, then pass the folder',
+    note: 'open_clip format (PubMedBERT text tower, timm ViT-B/16): convert the downloaded folder with `medvlm convert FOLDER --out DIR` (recipe open_clip-timm-vit-hf-bert), then pass DIR',
   },
   {
     id: 'flaviagiammarino/pubmed-clip-vit-base-patch32',
     family: 'clip',
     loadable: false,
     medical: true,
-    note: 'PubMedCLIP (PyTorch weights in the HF CLIP layout): export to ONNX (e.g. optimum) first, then pass the folder',
+    note: 'PubMedCLIP (PyTorch weights in the HF CLIP layout): convert the downloaded folder with `medvlm convert FOLDER --out DIR` (recipe hf-clip), then pass DIR',
   },
 ];
 
@@ -65,9 +68,14 @@ function localDtypes(folder: string): ModelDtype[] {
   return MODEL_DTYPES.filter((d) => missingModelFiles(folder, d).length === 0);
 }
 
-function readConfig(folder: string): { model_type?: unknown; medvlm?: { medical?: unknown } } {
+interface FolderConfig {
+  model_type?: unknown;
+  medvlm?: { medical?: unknown; converted?: { recipe?: unknown; source?: unknown } };
+}
+
+function readConfig(folder: string): FolderConfig {
   try {
-    return JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as { model_type?: unknown; medvlm?: { medical?: unknown } };
+    return JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as FolderConfig;
   } catch {
     return {};
   }
@@ -106,7 +114,12 @@ export interface ListModelsOptions {
   bundledDir?: string;
 }
 
-/** The catalog, then bundled models, then other hub models found in the cache. */
+function convertedOf(folder: string): { recipe: string; source: string } | undefined {
+  const c = readConfig(folder).medvlm?.converted;
+  return c && typeof c.recipe === 'string' && typeof c.source === 'string' ? { recipe: c.recipe, source: c.source } : undefined;
+}
+
+/** The catalog, then bundled models, then other hub models found in the cache, then folders written by `medvlm convert`. */
 export async function listModels(opts: ListModelsOptions = {}): Promise<ModelListing[]> {
   const cacheDir = resolveRuntimeSettings({ cacheDir: opts.cacheDir }).cacheDir;
   const bundledDir = opts.bundledDir ?? bundledModelsDir();
@@ -124,6 +137,13 @@ export async function listModels(opts: ListModelsOptions = {}): Promise<ModelLis
   for (const id of cachedHubIds(cacheDir).filter((i) => !known.has(i))) {
     const folder = hubCacheFolder(cacheDir, id);
     out.push({ id, family: modelTypeOf(folder), kind: 'hub', loadable: true, localDtypes: localDtypes(folder), location: folder, medical: false, note: 'found in the cache' });
+  }
+  for (const e of existingConvertedFolders(cacheDir)) {
+    const converted = convertedOf(e.path) ?? { recipe: e.recipe, source: e.source };
+    out.push({
+      id: e.path, family: modelTypeOf(e.path), kind: 'converted', loadable: true, localDtypes: localDtypes(e.path), location: e.path,
+      medical: readConfig(e.path).medvlm?.medical === true, note: `converted by medvlm convert from ${converted.source} (recipe ${converted.recipe})`, converted,
+    });
   }
   return out;
 }

@@ -1,0 +1,94 @@
+/**
+ * Fixtures of the converter parity tests: a BERT vocabulary (medvlm-tiny's WordPiece vocabulary,
+ * real medical subwords), MedPix images and captions, medvlm's own pixel values for a folder,
+ * and comparison helpers.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prepareInput } from '../../src/tasks/batch.js';
+import type { RGBImage } from '../../src/models/capabilities.js';
+import { loadImageProcessor, rgbToEngineImage } from '../../src/runtime/engine.js';
+import { resolveRuntimeSettings } from '../../src/runtime/env.js';
+import { DATA_DIR, runPython } from './helpers.js';
+
+/** Write medvlm-tiny's vocabulary as a BERT vocab.txt into `dir`; returns its path. */
+export function writeVocab(dir: string): string {
+  const tok = JSON.parse(readFileSync(fileURLToPath(new URL('../../models/medvlm-tiny/tokenizer.json', import.meta.url)), 'utf8')) as { model: { vocab: Record<string, number> } };
+  const vocab = Object.entries(tok.model.vocab).sort((a, b) => a[1] - b[1]).map(([t]) => t);
+  const path = join(dir, 'vocab.txt');
+  writeFileSync(path, `${vocab.join('\n')}\n`);
+  return path;
+}
+
+interface ManifestRow { image: string; split: string; caption: string }
+
+/** MedPix rows with real captions (placeholders dropped), test split first, in file order. */
+export function medpixRows(): ManifestRow[] {
+  const rows = readFileSync(join(DATA_DIR, 'medpix2', 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ManifestRow);
+  const real = rows.filter((r) => r.caption && !/^Replace this/i.test(r.caption.trim()));
+  return [...real.filter((r) => r.split === 'test'), ...real.filter((r) => r.split !== 'test')];
+}
+
+/** `n` MedPix images through medvlm's reader and view, with their captions. */
+export async function medpixSamples(n: number): Promise<{ files: string[]; images: RGBImage[]; captions: string[] }> {
+  const rows = medpixRows().slice(0, n);
+  const files = rows.map((r) => join(DATA_DIR, 'medpix2', r.image));
+  const images: RGBImage[] = [];
+  for (const f of files) images.push((await prepareInput(f, undefined)).rgb!);
+  return { files, images, captions: rows.map((r) => r.caption) };
+}
+
+/** The pixel values medvlm's image processor makes for a folder's preprocessor_config.json, as raw float32 in `path`. */
+export async function writePixelValues(folder: string, images: RGBImage[], path: string): Promise<number[]> {
+  const proc = await loadImageProcessor({ id: folder, source: { kind: 'folder', location: folder }, settings: resolveRuntimeSettings({}), dtype: 'fp32' });
+  const { pixel_values } = (await proc(images.map((i) => rgbToEngineImage(i.data, i.width, i.height)))) as { pixel_values: { dims: number[]; data: Float32Array } };
+  writeFileSync(path, new Uint8Array(pixel_values.data.buffer, pixel_values.data.byteOffset, pixel_values.data.byteLength));
+  return pixel_values.dims;
+}
+
+/** Cosine of two vectors. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+/** Smallest row-wise cosine. */
+export function minCosine(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
+  return Math.min(...a.map((x, i) => cosine(x, b[i])));
+}
+
+/** Small widths of the BiomedCLIP layout: 224 px / patch 16, 2+2 layers of width 128, embed 64. */
+export const SMALL_BIOMEDCLIP = {
+  seed: 11,
+  embed_dim: 64,
+  context_length: 256,
+  vision: { image: 224, patch: 16, width: 128, layers: 2, mlp: 512 },
+  text: { vocab: 0, width: 128, layers: 2, mlp: 256, positions: 512 },
+  pad_id: 0,
+};
+
+/** Tiniest BiomedCLIP layout (1 + 1 layers of width 64) for CLI and bad-input tests. */
+export const TINY_BIOMEDCLIP = {
+  ...SMALL_BIOMEDCLIP,
+  seed: 5,
+  embed_dim: 32,
+  vision: { image: 224, patch: 16, width: 64, layers: 1, mlp: 128 },
+  text: { vocab: 0, width: 64, layers: 1, mlp: 128, positions: 256 },
+};
+
+/** Write a random-initialised BiomedCLIP-layout release folder (checkpoint, open_clip_config.json, vocab.txt) into `dir`. */
+export function makeBiomedclipSource(dir: string, cfg: typeof SMALL_BIOMEDCLIP): string {
+  mkdirSync(dir, { recursive: true });
+  const vocabPath = writeVocab(dir);
+  const vocabSize = readFileSync(vocabPath, 'utf8').trim().split('\n').length;
+  runPython('reference_biomedclip.py', ['make', dir, JSON.stringify({ ...cfg, text: { ...cfg.text, vocab: vocabSize } })]);
+  return dir;
+}
