@@ -91,6 +91,9 @@ export async function pullStudy(client: DicomwebClient, opts: PullOptions): Prom
     }
   };
   const n = Math.max(1, Math.min(opts.concurrency ?? 4, todo.length));
-  await Promise.all(Array.from({ length: n }, worker));
+  // every worker settles before a fatal error is rethrown: no file appears after pullStudy has returned
+  const settled = await Promise.allSettled(Array.from({ length: n }, worker));
+  const fatal = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (fatal) throw fatal.reason;
   return result;
 }
