@@ -8,21 +8,11 @@ import type { DualEncoder, RGBImage } from '../models/capabilities.js';
 import { probeImage } from '../models/logit-params.js';
 import { loadDualEncoder } from '../models/registry.js';
 import type { ModelDtype } from '../runtime/dtype.js';
+import { cosine } from '../core/vectors.js';
 
 /** Captions the self-check encodes. */
 export const CHECK_TEXTS = ['chest x-ray showing pneumonia', 'axial ct of the abdomen', 'brain mri, t2 flair', 'normal'];
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** Result of the self-check. */
 export interface SelfCheck {

@@ -22,3 +22,16 @@ export function meanNormalised(vectors: Float32Array[]): Float32Array {
   for (const v of vectors) for (let i = 0; i < v.length; i++) out[i] += v[i];
   return normalise(out);
 }
+
+/** Cosine similarity of two vectors of any norm (float64 sums). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}

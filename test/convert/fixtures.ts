@@ -47,18 +47,9 @@ export async function writePixelValues(folder: string, images: RGBImage[], path:
   return pixel_values.dims;
 }
 
-/** Cosine of two vectors. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+import { cosine } from '../../src/core/vectors.js';
+
+export { cosine };
 
 /** Smallest row-wise cosine. */
 export function minCosine(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {

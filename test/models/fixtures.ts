@@ -40,18 +40,10 @@ export const REFERENCE = JSON.parse(readFileSync(new URL('./reference-embeddings
   models: Record<'tiny-clip' | 'tiny-siglip', ReferenceModel>;
 };
 
-/** Cosine similarity in float64. */
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+/** Cosine similarity in float64 (the library's). */
+import { cosine } from '../../src/core/vectors.js';
+
+export { cosine };
 
 /** Euclidean norm in float64. */
 export function norm(a: ArrayLike<number>): number {

@@ -21,13 +21,13 @@ import { rgbToEngineImage, type EngineLoadContext } from '../../runtime/engine.j
 import { loadImageTextToText, type EngineImageTextToText } from '../../runtime/generation.js';
 import { hashFolderFiles } from '../../runtime/hashing.js';
 import type {
-  FinishReason,
   GenerationOptions,
   GenerationRequest,
   GenerationResult,
   GeneratorInfo,
   VisionLanguageGenerator,
 } from '../capabilities.js';
+import { localResult } from './local-result.js';
 import { TextStreamer } from './stop-text.js';
 import { LOCAL_DEFAULT_MAX_TOKENS } from './vision-encoder-decoder.js';
 
@@ -96,28 +96,19 @@ class LlavaGenerator implements VisionLanguageGenerator {
       // stop strings and cancellation end generation after the current step
       shouldStop: (ids: number[]) => (stop.length > 0 && streamer.update(this.engine.decode(ids))) || Boolean(options.signal?.aborted),
     });
-    const { text, stopped } = streamer.finish(this.engine.decode(newIds));
-    const endedOnEos = newIds.length > 0 && this.engine.eosTokenIds.includes(newIds[newIds.length - 1]);
-    const finishReason: FinishReason = stopped
-      ? 'stop-sequence'
-      : endedOnEos
-        ? 'stop'
-        : newIds.length >= maxTokens
-          ? 'length'
-          : options.signal?.aborted
-            ? 'cancelled'
-            : 'other';
-    return {
-      text,
-      backend: 'transformers.js',
+    return localResult({
       model: this.info.model,
-      finishReason,
-      usage: { promptTokens: promptIds.length, completionTokens: newIds.length, totalTokens: promptIds.length + newIds.length },
-      image: { kind: 'local', payload: 'none', images: 1 },
-      applied: { maxTokens, temperature, ...(stop.length ? { stop } : {}) },
-      tokens: newIds,
-      elapsedMs: Math.round(performance.now() - started),
-    };
+      streamer,
+      decode: (ids) => this.engine.decode(ids),
+      newIds,
+      promptTokens: promptIds.length,
+      eosTokenIds: this.engine.eosTokenIds,
+      maxTokens,
+      temperature,
+      stop,
+      ...(options.signal ? { signal: options.signal } : {}),
+      started,
+    });
   }
 
   dispose(): Promise<void> {

@@ -17,13 +17,13 @@ import { rgbToEngineImage, type EngineLoadContext } from '../../runtime/engine.j
 import { loadVision2Seq, type EngineVision2Seq } from '../../runtime/generation.js';
 import { hashFolderFiles } from '../../runtime/hashing.js';
 import type {
-  FinishReason,
   GenerationOptions,
   GenerationRequest,
   GenerationResult,
   GeneratorInfo,
   VisionLanguageGenerator,
 } from '../capabilities.js';
+import { localResult } from './local-result.js';
 import { TextStreamer } from './stop-text.js';
 
 /** Default for `GenerationOptions.maxTokens` of local generators. */
@@ -83,29 +83,19 @@ class VisionEncoderDecoderGenerator implements VisionLanguageGenerator {
       // stop strings and cancellation end generation after the current step
       shouldStop: (ids: number[]) => (stop.length > 0 && streamer.update(this.engine.decode(ids))) || Boolean(options.signal?.aborted),
     });
-    const { text, stopped } = streamer.finish(this.engine.decode(newIds));
-    const endedOnEos = newIds.length > 0 && this.engine.ids.eosTokenIds.includes(newIds[newIds.length - 1]);
-    const finishReason: FinishReason = stopped
-      ? 'stop-sequence'
-      : endedOnEos
-        ? 'stop'
-        : newIds.length >= maxTokens
-          ? 'length'
-          : options.signal?.aborted
-            ? 'cancelled'
-            : 'other';
-    return {
-      text,
-      backend: 'transformers.js',
+    return localResult({
       model: this.info.model,
-      finishReason,
-      usage: { promptTokens: decoderInputIds.length, completionTokens: newIds.length, totalTokens: decoderInputIds.length + newIds.length },
-      image: { kind: 'local', payload: 'none', images: 1 },
-      // transformers.js samples with Math.random: a seed cannot be applied.
-      applied: { maxTokens, temperature, ...(stop.length ? { stop } : {}) },
-      tokens: newIds,
-      elapsedMs: Math.round(performance.now() - started),
-    };
+      streamer,
+      decode: (ids) => this.engine.decode(ids),
+      newIds,
+      promptTokens: decoderInputIds.length,
+      eosTokenIds: this.engine.ids.eosTokenIds,
+      maxTokens,
+      temperature,
+      stop,
+      ...(options.signal ? { signal: options.signal } : {}),
+      started,
+    });
   }
 
   dispose(): Promise<void> {
