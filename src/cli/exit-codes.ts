@@ -17,6 +17,7 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code === 'E_INTERNAL') return EXIT.internal;
   if (code === 'E_DEPENDENCY') return EXIT.dependency;
   if (code.startsWith('E_REMOTE')) return EXIT.remote;
+  if (code.startsWith('E_HTTP')) return EXIT.usage;
   if (code.startsWith('E_MODEL') || code === 'E_INFERENCE_FAILED') return EXIT.model;
   if (code === 'E_BAD_OPTION' || code === 'E_LABELS_EMPTY' || code === 'E_TEMPLATES_INVALID' || code === 'E_OUTPUT_EXISTS') {
     return EXIT.usage;

@@ -16,6 +16,7 @@ import { datasetsCommand } from './commands/datasets.js';
 import { reportError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { generateCommand } from './commands/generate.js';
+import { serveCommand } from './commands/serve.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -42,6 +43,7 @@ program.addCommand(evalCommand().exitOverride().configureOutput({ outputError: c
 program.addCommand(reportCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(datasetsCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(generateCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(serveCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);
