@@ -32,6 +32,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Longest time to receive a whole request (slow clients), in ms (default 300 000): Node answers 408. */
   receiveTimeoutMs?: number;
+  /** A connection idle this long (a client that stops sending) is closed, in ms (default: the request timeout + 10 s, so a long inference is not cut). */
+  idleTimeoutMs?: number;
   /** API keys; when given, every `/v1/` route but `health` needs one (`Authorization: Bearer KEY` or `X-API-Key`). */
   apiKeys?: readonly string[];
   /** Where the request log goes (JSON lines); default: nowhere. */
@@ -59,6 +61,7 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: maxUpload,
     requestTimeout: o.receiveTimeoutMs ?? 300_000,
+    connectionTimeout: o.idleTimeoutMs ?? timeoutMs + 10_000,
     return503OnClosing: true,
   });
 
@@ -120,6 +123,13 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
   app.addContentTypeParser(/^(application\/(octet-stream|dicom|gzip)|image\/[\w.+-]+)$/, { parseAs: 'buffer', bodyLimit: maxUpload }, (_req, body, done) => done(null, body));
   await app.register(multipart, { limits: { fileSize: maxUpload, files: 1 }, throwFileSizeLimit: true });
 
+  // work still running after its request timed out; drained before the pipelines are disposed
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+    return p;
+  };
   const routes = routeTable({ hasIndex });
   for (const r of routes) {
     app.route({
@@ -128,13 +138,17 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
       schema: { response: { 200: resultSchema(r) } },
       handler: async (req: FastifyRequest) => {
         const work = async () => r.handler({ input: await readRequestInput(req, { maxUploadBytes: maxUpload }), pipelines });
-        return r.inference ? gate.run(() => withTimeout(work(), timeoutMs)) : withTimeout(work(), timeoutMs);
+        // the timeout counts from arrival (queueing included); a timed-out job keeps its slot until it really ends
+        return withTimeout(r.inference ? track(gate.run(work)) : work(), timeoutMs);
       },
     });
   }
   const openapi = openApiDocument(routes, { auth: Boolean(checkKey) });
   app.get('/openapi.json', async () => openapi);
   if (o.web) await registerWebPage(app, o.web, async () => (await pipelines.get('zero-shot-image-classification')).encoder.info.location);
-  app.addHook('onClose', async () => pipelines.close());
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...inFlight]);
+    await pipelines.close();
+  });
   return app;
 }

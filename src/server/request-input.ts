@@ -3,7 +3,7 @@
  * fields, JSON fields, query string), with typed OptionErrors for bad values.
  */
 import type { FastifyRequest } from 'fastify';
-import { optionError } from '../core/errors.js';
+import { isMedvlmError, optionError } from '../core/errors.js';
 import { parseWindowOption, type ViewOptions } from '../transforms/index.js';
 import { HttpError } from './http-errors.js';
 
@@ -43,14 +43,20 @@ export async function readRequestInput(req: FastifyRequest, limits: UploadLimits
     let bytes: Uint8Array | undefined;
     let name = 'upload';
     const parts = req.parts({ limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 32, fieldSize: 64 * 1024, parts: 40 } });
-    for await (const part of parts) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file') throw new HttpError('E_HTTP_BAD_REQUEST', `unexpected file field ${JSON.stringify(part.fieldname.slice(0, 40))} (send the image as "file")`);
-        bytes = new Uint8Array(await part.toBuffer());
-        name = uploadName(part.filename);
-      } else {
-        addField(fields, part.fieldname, part.value);
+    try {
+      for await (const part of parts) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file') throw new HttpError('E_HTTP_BAD_REQUEST', `unexpected file field ${JSON.stringify(part.fieldname.slice(0, 40))} (send the image as "file")`);
+          bytes = new Uint8Array(await part.toBuffer());
+          name = uploadName(part.filename);
+        } else {
+          addField(fields, part.fieldname, part.value);
+        }
       }
+    } catch (e) {
+      // limits (413) and our own errors pass; anything the form parser trips on is a malformed body
+      if (isMedvlmError(e) || typeof (e as { statusCode?: unknown }).statusCode === 'number') throw e;
+      throw new HttpError('E_HTTP_BAD_REQUEST', 'the multipart body is malformed or truncated', { cause: e });
     }
     return { ...(bytes ? { bytes } : {}), name, fields };
   }
