@@ -104,6 +104,7 @@ async function open(file: File): Promise<void> {
   } catch (e) {
     image = undefined;
     say(`${(e as Error).message}`);
+    document.body.dataset.failed = fileName;
     classifyButton.disabled = true;
     return;
   }
@@ -112,6 +113,7 @@ async function open(file: File): Promise<void> {
   showSlice();
   classifyButton.disabled = false;
   for (const id of ['similar', 'draft']) $<HTMLButtonElement>(id).disabled = false;
+  document.body.dataset.loaded = fileName;
   say(`${image.format.toUpperCase()} ${image.width}×${image.height}${image.depth > 1 ? `×${image.depth}` : ''}${image.modality ? `, ${image.modality}` : ''}`);
 }
 
@@ -154,6 +156,7 @@ async function classify(): Promise<void> {
   const ls = labels();
   const view = { window: presetSpec(), ...(image && image.depth > 1 ? (image.format === 'nifti' ? { index: Number(frameInput.value) } : { frame: Number(frameInput.value) }) : {}) };
   classifyButton.disabled = true;
+  delete document.body.dataset.done;
   try {
     let scores: LabelScore[];
     if (mode() === 'browser') {
@@ -175,6 +178,7 @@ async function classify(): Promise<void> {
   } catch (e) {
     inPage = undefined;
     say((e as Error).message);
+    document.body.dataset.done = 'error';
   } finally {
     classifyButton.disabled = false;
   }
