@@ -103,6 +103,8 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
   app.setErrorHandler((err, req, reply) => {
     const { status, headers, body } = toHttpError(err);
     req.log.warn({ code: body.error.code, status }, 'request failed');
+    // a refused or oversized request's body is not drained: close the connection instead
+    if (body.error.code === 'E_HTTP_BUSY' || body.error.code === 'E_HTTP_TOO_LARGE') reply.header('connection', 'close');
     void reply.code(status).headers(headers).type('application/json').send(body);
   });
   app.setNotFoundHandler((_req, reply) => {

@@ -35,6 +35,22 @@ function addField(fields: Record<string, string>, key: string, value: unknown): 
   else throw new HttpError('E_HTTP_BAD_REQUEST', `${key}: expected a string, number or boolean`);
 }
 
+/**
+ * Rejects when the client's connection closes before the body is read (an aborted upload, or a
+ * queued request whose client gave up); `cancel` removes the listener once reading is done.
+ */
+function clientGone(req: FastifyRequest): { gone: Promise<never>; cancel: () => void } {
+  const socket = req.raw.socket;
+  let cancel = () => undefined as void;
+  const gone = new Promise<never>((_, reject) => {
+    const onClose = () => reject(new HttpError('E_HTTP_BAD_REQUEST', 'the client closed the connection before the whole body was read'));
+    if (socket.destroyed) return onClose();
+    socket.once('close', onClose);
+    cancel = () => void socket.off('close', onClose);
+  });
+  return { gone, cancel };
+}
+
 /** Read a request's image and options. Multipart bodies are read part by part under `limits`. */
 export async function readRequestInput(req: FastifyRequest, limits: UploadLimits): Promise<RequestInput> {
   const fields: Record<string, string> = {};
@@ -43,7 +59,7 @@ export async function readRequestInput(req: FastifyRequest, limits: UploadLimits
     let bytes: Uint8Array | undefined;
     let name = 'upload';
     const parts = req.parts({ limits: { fileSize: limits.maxUploadBytes, files: 1, fields: 32, fieldSize: 64 * 1024, parts: 40 } });
-    try {
+    const readParts = async () => {
       for await (const part of parts) {
         if (part.type === 'file') {
           if (part.fieldname !== 'file') throw new HttpError('E_HTTP_BAD_REQUEST', `unexpected file field ${JSON.stringify(part.fieldname.slice(0, 40))} (send the image as "file")`);
@@ -52,6 +68,15 @@ export async function readRequestInput(req: FastifyRequest, limits: UploadLimits
         } else {
           addField(fields, part.fieldname, part.value);
         }
+      }
+    };
+    try {
+      // a client that goes away mid-upload must not leave the read (and its concurrency slot) waiting forever
+      const client = clientGone(req);
+      try {
+        await Promise.race([readParts(), client.gone]);
+      } finally {
+        client.cancel();
       }
     } catch (e) {
       // limits (413) and our own errors pass; anything the form parser trips on is a malformed body

@@ -59,7 +59,7 @@ body{font:14px system-ui,sans-serif;margin:0;background:#111;color:#eee}
 main{display:flex;gap:16px;padding:12px;flex-wrap:wrap}
 #left{flex:0 0 520px}#right{flex:1;min-width:320px;display:flex;flex-direction:column;gap:8px}
 #drop{border:2px dashed #666;padding:16px;text-align:center;margin-bottom:8px}#drop.over{border-color:#4af}
-canvas{background:#000;max-width:512px;cursor:crosshair;display:block}
+canvas{background:#000;width:512px;height:auto;cursor:crosshair;display:block}
 textarea,input[type=password]{width:100%;box-sizing:border-box}
 .bar{display:flex;align-items:center;gap:6px;margin:2px 0}.bar span{width:160px}.bar i{display:block;height:14px;background:#4af}
 .case{border-top:1px solid #333;padding:4px 0}.sentence a{color:#4af}

@@ -162,6 +162,38 @@ describe('time and load', () => {
     }
   });
 
+  it('a client that disconnects mid-upload does not keep its concurrency slot', async () => {
+    const boundary = 'medvlmgone';
+    const head = `POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 50000\r\n\r\n`;
+    const part = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="labels"\r\n\r\na,b\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\n\r\n`);
+    await rawRequest(head, Buffer.concat([part, PNG.subarray(0, 1000)]), 300); // sends part of the body, then hangs up
+    // concurrency 1, queue 0: a slot still held would answer 503 for ever
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 200; i++) {
+      if (i) await new Promise((ok) => setTimeout(ok, 100));
+      status = (await post('classify', form(PNG, 'x.png', { labels: 'a,b' }))).status;
+    }
+    expect(status).toBe(200);
+    await healthy();
+  });
+
+  it('queued requests whose clients hang up do not keep their slots', async () => {
+    const queued = await startTestServer({ concurrency: 1, queue: 8 });
+    try {
+      const f = new Response(form(PNG, 'x.png', { labels: 'a,b' }));
+      const type = f.headers.get('content-type')!;
+      const body = Buffer.from(await f.arrayBuffer());
+      const head = `POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`;
+      // whole bodies sent, then the clients give up while their requests wait (the first one loads the model)
+      await Promise.all(Array.from({ length: 6 }, () => rawRequest(head, body, 50, queued.base)));
+      const r = await fetch(`${queued.base}/v1/classify`, { method: 'POST', body: form(PNG, 'x.png', { labels: 'a,b' }) });
+      expect(r.status).toBe(200);
+      await healthy(queued.base);
+    } finally {
+      await queued.close();
+    }
+  }, 60_000);
+
   it('beyond the concurrency limit → 503 E_HTTP_BUSY with Retry-After', async () => {
     const all = await Promise.all(Array.from({ length: 6 }, () => post('classify', form(PNG, 'x.png', { labels: 'a,b' }))));
     const statuses = all.map((r) => r.status);

@@ -99,6 +99,7 @@ async function open(file: File): Promise<void> {
   bytes = new Uint8Array(await file.arrayBuffer());
   fileName = file.name;
   $('chart').textContent = '';
+  $('pixel').textContent = '\u00a0';
   try {
     image = await decodeImage(bytes, file.name);
   } catch (e) {
