@@ -1,5 +1,7 @@
 /** `medvlm serve`: start the HTTP API and web page, refusing an unsafe bind. */
 import type { FastifyInstance } from 'fastify';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readApiKeys } from './auth.js';
 import { checkBindSafety } from './bind.js';
 import { buildServer, type ServerOptions } from './app.js';
@@ -26,9 +28,11 @@ export async function startServer(o: StartOptions = {}): Promise<{ app: FastifyI
   const host = o.host ?? '127.0.0.1';
   const apiKeys = o.apiKeyFile ? readApiKeys(o.apiKeyFile) : undefined;
   checkBindSafety(host, { hasApiKeys: Boolean(apiKeys?.length), insecure: Boolean(o.insecure) });
-  const web = o.web === false ? undefined : { bundleDir: await bundleWebPage() };
+  const bundleDir = o.web === false ? undefined : await bundleWebPage();
+  const web = bundleDir ? { bundleDir } : undefined;
   const { web: _web, ...rest } = o;
   const app = await buildServer({ ...rest, ...(apiKeys ? { apiKeys } : {}), ...(web ? { web } : {}) });
+  if (bundleDir?.startsWith(tmpdir())) app.addHook('onClose', async () => rmSync(bundleDir, { recursive: true, force: true }));
   const address = await app.listen({ host, port: o.port ?? 8787 });
   return { app, url: address };
 }

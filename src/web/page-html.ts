@@ -1,13 +1,26 @@
 /** The page's HTML and its Content-Security-Policy (no inline script, no CDN: everything from this origin). */
+import { createHash } from 'node:crypto';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
 
-/** CSP of the page: scripts, styles, workers and connections from this origin only; WASM allowed to compile. */
+const PAGE_STYLE = `
+body{font:14px system-ui,sans-serif;margin:0;background:#111;color:#eee}
+#notice{position:sticky;top:0;background:#7a1f1f;color:#fff;padding:6px 12px;font-weight:600;z-index:1}
+main{display:flex;gap:16px;padding:12px;flex-wrap:wrap}
+#left{flex:0 0 520px}#right{flex:1;min-width:320px;display:flex;flex-direction:column;gap:8px}
+#drop{border:2px dashed #666;padding:16px;text-align:center;margin-bottom:8px}#drop.over{border-color:#4af}
+canvas{background:#000;width:512px;height:auto;cursor:crosshair;display:block}
+textarea,input[type=password]{width:100%;box-sizing:border-box}
+.bar{display:flex;align-items:center;gap:6px;margin:2px 0}.bar span{width:160px}.bar i{display:block;height:14px;background:#4af}
+.case{border-top:1px solid #333;padding:4px 0}.sentence a{color:#4af}
+`;
+
+/** CSP of the page: scripts, workers and connections from this origin only, its one inline style by hash; WASM allowed to compile, no eval. */
 export const PAGE_CSP = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self' blob:",
   "img-src 'self' data: blob:",
-  "style-src 'self' 'unsafe-inline'",
+  `style-src 'self' 'sha256-${createHash('sha256').update(PAGE_STYLE, 'utf8').digest('base64')}'`,
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
@@ -53,16 +66,6 @@ export function pageHtml(): string {
 </section>
 </main>
 <script type="module" src="/app/page.js"></script>
-<style>
-body{font:14px system-ui,sans-serif;margin:0;background:#111;color:#eee}
-#notice{position:sticky;top:0;background:#7a1f1f;color:#fff;padding:6px 12px;font-weight:600;z-index:1}
-main{display:flex;gap:16px;padding:12px;flex-wrap:wrap}
-#left{flex:0 0 520px}#right{flex:1;min-width:320px;display:flex;flex-direction:column;gap:8px}
-#drop{border:2px dashed #666;padding:16px;text-align:center;margin-bottom:8px}#drop.over{border-color:#4af}
-canvas{background:#000;width:512px;height:auto;cursor:crosshair;display:block}
-textarea,input[type=password]{width:100%;box-sizing:border-box}
-.bar{display:flex;align-items:center;gap:6px;margin:2px 0}.bar span{width:160px}.bar i{display:block;height:14px;background:#4af}
-.case{border-top:1px solid #333;padding:4px 0}.sentence a{color:#4af}
-</style>
+<style>${PAGE_STYLE}</style>
 </body></html>`;
 }

@@ -75,7 +75,10 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
       page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && consoleErrors.push(m.text()));
       const failed: string[] = [];
       page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${new URL(r.url()).pathname}`));
-      await page.goto(`${server.base}/`);
+      const response = await page.goto(`${server.base}/`);
+      const csp = response!.headers()['content-security-policy'];
+      expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval';/);
+      expect(csp).not.toMatch(/'unsafe-eval'|'unsafe-inline'/);
       await expect(page.textContent('#notice')).resolves.toMatch(/Research use only/);
       await page.fill('#labels', LABELS);
       const files: Array<[string, string]> = [[PNG, 'image/jpeg'], ...(hasCorpus ? ([[DICOM, 'application/dicom']] as Array<[string, string]>) : [])];
