@@ -7,6 +7,7 @@
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { apiKeyChecker, presentedKey } from './auth.js';
+import { dataRootOf } from './data-root.js';
 import { ConcurrencyGate, withTimeout } from './gate.js';
 import { HttpError, toHttpError } from './http-errors.js';
 import { jsonDepth } from './json-depth.js';
@@ -38,6 +39,8 @@ export interface ServerOptions {
   apiKeys?: readonly string[];
   /** Where the request log goes (JSON lines); default: nowhere. */
   log?: NodeJS.WritableStream;
+  /** Folder whose images requests may name by relative `path` (default: none; paths refused). */
+  dataRoot?: string;
   /** Serve the web page (default: no). */
   web?: WebPageOptions;
 }
@@ -55,6 +58,8 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
   const pipelines = new WarmPipelines(served);
   const checkKey = o.apiKeys?.length ? apiKeyChecker(o.apiKeys) : undefined;
   const hasIndex = Boolean(served.index);
+  const dataRoot = o.dataRoot ? dataRootOf(o.dataRoot) : undefined;
+  const limits = { maxUploadBytes: maxUpload, ...(dataRoot ? { dataRoot } : {}) };
 
   const app = Fastify({
     logger: o.log ? { level: 'info', stream: o.log } : false,
@@ -139,7 +144,7 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
       url: `/v1/${r.path}`,
       schema: { response: { 200: resultSchema(r) } },
       handler: async (req: FastifyRequest) => {
-        const work = async () => r.handler({ input: await readRequestInput(req, { maxUploadBytes: maxUpload }), pipelines });
+        const work = async () => r.handler({ input: await readRequestInput(req, limits), pipelines });
         // the timeout counts from arrival (queueing included); a timed-out job keeps its slot until it really ends
         return withTimeout(r.inference ? track(gate.run(work)) : work(), timeoutMs);
       },

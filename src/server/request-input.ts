@@ -5,6 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import { isMedvlmError, optionError } from '../core/errors.js';
 import { parseWindowOption, type ViewOptions } from '../transforms/index.js';
+import { readUnderDataRoot } from './data-root.js';
 import { HttpError } from './http-errors.js';
 
 /** The image and options of one request. */
@@ -17,9 +18,11 @@ export interface RequestInput {
   fields: Record<string, string>;
 }
 
-/** Limits of one request's multipart form. */
+/** Limits of one request, and where paths may point. */
 export interface UploadLimits {
   maxUploadBytes: number;
+  /** Real path of `--data-root`: a `path` option then names an image under it instead of an upload. */
+  dataRoot?: string;
 }
 
 /** A safe display name for an uploaded file (never a path). */
@@ -51,8 +54,17 @@ function clientGone(req: FastifyRequest): { gone: Promise<never>; cancel: () => 
   return { gone, cancel };
 }
 
-/** Read a request's image and options. Multipart bodies are read part by part under `limits`. */
+/** Read a request's image and options; a `path` option reads an image under the data root. */
 export async function readRequestInput(req: FastifyRequest, limits: UploadLimits): Promise<RequestInput> {
+  const input = await readBody(req, limits);
+  const path = input.fields.path;
+  if (input.bytes || path === undefined) return input;
+  if (!limits.dataRoot) throw optionError('path', 'image paths are accepted only when the server runs with --data-root; upload the file instead');
+  return { ...input, bytes: await readUnderDataRoot(limits.dataRoot, path, limits.maxUploadBytes), name: path };
+}
+
+/** Multipart bodies are read part by part under `limits`. */
+async function readBody(req: FastifyRequest, limits: UploadLimits): Promise<RequestInput> {
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) addField(fields, k, v);
   if (req.isMultipart()) {
@@ -97,7 +109,7 @@ export async function readRequestInput(req: FastifyRequest, limits: UploadLimits
 
 /** The image bytes of a request. @throws OptionError (option `file`) when none was sent */
 export function requireImage(input: RequestInput): Uint8Array {
-  if (!input.bytes) throw optionError('file', 'send the image as a multipart "file" part or as the raw request body');
+  if (!input.bytes) throw optionError('file', 'send the image as a multipart "file" part or as the raw request body (or, with --data-root, a "path")');
   return input.bytes;
 }
 

@@ -46,7 +46,10 @@ export interface RouteSpec {
   handler(ctx: RouteContext): Promise<unknown>;
 }
 
+const PATH_PARAM: ParamDoc = { name: 'path', type: 'string', description: "instead of an upload: an image path relative to the server's --data-root" };
+
 const VIEW_PARAMS: ParamDoc[] = [
+  PATH_PARAM,
   { name: 'window', type: 'string', description: 'display window: file | auto | lung | mediastinum | bone | brain | abdomen | liver | C,W | pLOW,HIGH (default auto)' },
   { name: 'frame', type: 'integer', description: 'frame of a multi-frame DICOM (default: middle)' },
   { name: 'plane', type: 'string', description: 'NIfTI slice plane: axial | coronal | sagittal' },
@@ -115,7 +118,7 @@ export function routeTable(opts: { hasIndex: boolean }): RouteSpec[] {
       summary: 'what an image file holds, in physical units (as `medvlm inspect --json`; patient identifiers are never returned)',
       result: 'InspectResult',
       body: 'image',
-      params: [],
+      params: [PATH_PARAM],
       inference: true,
       handler: async ({ input, pipelines }) => {
         const inspect = await pipelines.get('inspect');
