@@ -26,7 +26,8 @@ function fetchWasmWithoutEval(location: string): void {
 
 async function ensureCodecs(): Promise<void> {
   const location = ioPlatform().dicomCodecsWasm;
-  if (location && !ioPlatform().readPath && !ready) fetchWasmWithoutEval(location);
+  const inNode = Boolean((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node);
+  if (location && !inNode && !ready) fetchWasmWithoutEval(location);
   ready ??= NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false, ...(location ? { webAssemblyModulePathOrUrl: location } : {}) });
   try {
     await ready;
