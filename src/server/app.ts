@@ -8,6 +8,8 @@ import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { apiKeyChecker, presentedKey } from './auth.js';
 import { dataRootOf } from './data-root.js';
+import { Jobs } from './jobs.js';
+import { registerJobRoutes } from './job-routes.js';
 import { ConcurrencyGate, withTimeout } from './gate.js';
 import { HttpError, toHttpError } from './http-errors.js';
 import { jsonDepth } from './json-depth.js';
@@ -150,10 +152,13 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
       },
     });
   }
+  const jobs = new Jobs(pipelines, dataRoot);
+  registerJobRoutes(app, jobs, limits);
   const openapi = openApiDocument(routes, { auth: Boolean(checkKey) });
   app.get('/openapi.json', async () => openapi);
   if (o.web) await registerWebPage(app, o.web, async () => (await pipelines.get('zero-shot-image-classification')).encoder.info.location);
   app.addHook('onClose', async () => {
+    await jobs.close();
     await Promise.allSettled([...inFlight]);
     await pipelines.close();
   });

@@ -22,20 +22,39 @@ const inside = (root: string, path: string) => {
 };
 
 /**
- * Read `path` (relative to `root`, a real path from `dataRootOf`) if it stays inside the root.
- * @throws OptionError (option `path`) for an absolute path, a path out of the root or a symlink out; InputError when missing or too large
+ * The real path of `path` (relative to `root`, a real path from `dataRootOf`) if it stays inside the root.
+ * @throws OptionError (option `path`) for an absolute path, a path out of the root or a symlink out; InputError when missing
  */
-export async function readUnderDataRoot(root: string, path: string, maxBytes: number): Promise<Uint8Array> {
+export function resolveUnderDataRoot(root: string, path: string): string {
   if (path.includes('\0') || isAbsolute(path) || /^[a-zA-Z]:[\\/]/.test(path)) throw optionError('path', 'must be relative to the server\'s data root');
   const joined = resolve(root, path);
-  if (!inside(root, joined)) throw optionError('path', 'leads out of the server\'s data root');
+  if (!inside(root, joined) && joined !== root) throw optionError('path', 'leads out of the server\'s data root');
   let real: string;
   try {
     real = realpathSync(joined);
   } catch {
     throw inputError('E_FILE_NOT_FOUND', path, 'no such file under the data root');
   }
-  if (!inside(root, real)) throw optionError('path', 'is a link that leads out of the server\'s data root');
+  if (!inside(root, real) && real !== root) throw optionError('path', 'is a link that leads out of the server\'s data root');
+  return real;
+}
+
+/** True when the real path of `file` is inside `root`. */
+export function isUnderDataRoot(root: string, file: string): boolean {
+  try {
+    return inside(root, realpathSync(file));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Read `path` (relative to `root`, a real path from `dataRootOf`) if it stays inside the root.
+ * @throws OptionError (option `path`) for an absolute path, a path out of the root or a symlink out; InputError when missing or too large
+ */
+export async function readUnderDataRoot(root: string, path: string, maxBytes: number): Promise<Uint8Array> {
+  const real = resolveUnderDataRoot(root, path);
+  if (real === root) throw optionError('path', 'is not a regular file');
   const handle = await open(real, 'r');
   try {
     const stat = await handle.stat();

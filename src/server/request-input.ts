@@ -63,8 +63,8 @@ export async function readRequestInput(req: FastifyRequest, limits: UploadLimits
   return { ...input, bytes: await readUnderDataRoot(limits.dataRoot, path, limits.maxUploadBytes), name: path };
 }
 
-/** Multipart bodies are read part by part under `limits`. */
-async function readBody(req: FastifyRequest, limits: UploadLimits): Promise<RequestInput> {
+/** A request's upload and options, without resolving a `path`. Multipart bodies are read part by part under `limits`. */
+export async function readBody(req: FastifyRequest, limits: UploadLimits): Promise<RequestInput> {
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) addField(fields, k, v);
   if (req.isMultipart()) {
