@@ -23,6 +23,7 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code.startsWith('E_REMOTE')) return EXIT.remote;
   if (code.startsWith('E_PACS')) return EXIT.pacs;
   if (code === 'E_DISK_FULL' || code === 'E_INDEX_CONFLICT' || code === 'E_INDEX_WRITE_FAILED' || code === 'E_QUEUE_UNREACHABLE') return EXIT.unavailable;
+  if (code.startsWith('E_HTTP')) return EXIT.usage;
   if (code.startsWith('E_MODEL') || code === 'E_INFERENCE_FAILED') return EXIT.model;
   if (code === 'E_BAD_OPTION' || code === 'E_LABELS_EMPTY' || code === 'E_TEMPLATES_INVALID' || code === 'E_OUTPUT_EXISTS') {
     return EXIT.usage;

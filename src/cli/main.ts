@@ -19,6 +19,7 @@ import { generateCommand } from './commands/generate.js';
 import { pacsCommand } from './commands/pacs.js';
 import { queueCommand, workerCommand } from './commands/queue.js';
 import { convertCommand } from './commands/convert.js';
+import { serveCommand } from './commands/serve.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -51,6 +52,7 @@ program.addCommand(pacs);
 program.addCommand(queueCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(workerCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(convertCommand().exitOverride().configureOutput({ outputError: commanderError }));
+program.addCommand(serveCommand().exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);

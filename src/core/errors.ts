@@ -60,6 +60,14 @@ export type ErrorCode =
   | 'E_QUEUE_UNREACHABLE'
   | 'E_QUEUE_INVALID'
   | 'E_QUEUE_MODEL_MISMATCH'
+  // HTTP server (medvlm serve): the request itself, not its image
+  | 'E_HTTP_BAD_REQUEST'
+  | 'E_HTTP_UNAUTHORIZED'
+  | 'E_HTTP_NOT_FOUND'
+  | 'E_HTTP_TOO_LARGE'
+  | 'E_HTTP_UNSUPPORTED_MEDIA'
+  | 'E_HTTP_BUSY'
+  | 'E_HTTP_TIMEOUT'
   // environment
   | 'E_DEPENDENCY'
   | 'E_INTERNAL';

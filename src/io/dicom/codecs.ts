@@ -10,8 +10,24 @@ const { NativeCodecs, Context } = dcmjsCodecs;
 
 let ready: Promise<void> | undefined;
 
+/**
+ * In a browser dcmjs-codecs fetches its WASM through `eval("fetch(...)")`, which a page's
+ * Content-Security-Policy without 'unsafe-eval' blocks (medvlm serve's page has none): fetch it directly.
+ */
+function fetchWasmWithoutEval(location: string): void {
+  const codecs = NativeCodecs as unknown as { _getWebAssemblyBytes?: () => Promise<ArrayBuffer> };
+  if (typeof codecs._getWebAssemblyBytes !== 'function') return;
+  codecs._getWebAssemblyBytes = async () => {
+    const res = await fetch(location);
+    if (!res.ok) throw new Error(`${location}: the server answered ${res.status}`);
+    return res.arrayBuffer();
+  };
+}
+
 async function ensureCodecs(): Promise<void> {
   const location = ioPlatform().dicomCodecsWasm;
+  const inNode = Boolean((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node);
+  if (location && !inNode && !ready) fetchWasmWithoutEval(location);
   ready ??= NativeCodecs.initializeAsync({ logCodecsInfo: false, logCodecsTrace: false, ...(location ? { webAssemblyModulePathOrUrl: location } : {}) });
   try {
     await ready;
