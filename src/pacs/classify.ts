@@ -4,14 +4,13 @@
  * KO, PR, SEG, ...) are skipped; an instance that cannot be retrieved or decoded is reported and the
  * others go on.
  */
-import { createHash } from 'node:crypto';
 import { errorToJSON, type ErrorCode } from '../core/errors.js';
-import { decodeImage } from '../io/read.js';
-import type { DualEncoder, RGBImage } from '../models/capabilities.js';
+import type { DualEncoder } from '../models/capabilities.js';
+import { encodePrepared, isFileError, prepareInput } from '../tasks/batch.js';
 import { labelEmbeddings, parseLabels, rankLabels, scoreLabels, type LabelScore } from '../tasks/zero-shot.js';
 import { DEFAULT_TEMPLATES, type TemplateSet } from '../tasks/templates.js';
 import { loadTemplates } from '../tasks/templates-files.js';
-import { toModelView, type ViewOptions } from '../transforms/index.js';
+import type { ViewOptions } from '../transforms/index.js';
 import type { DicomwebClient } from './client.js';
 import { num, str, type DicomJson } from './dicom-json.js';
 
@@ -149,33 +148,34 @@ export async function embedStudy(client: DicomwebClient, encoder: DualEncoder, o
     const batch = work.slice(start, start + batchSize);
     const fetched = await pending!;
     pending = start + batchSize < work.length ? fetchBatch(start + batchSize) : undefined;
-    const views: RGBImage[] = [];
-    const ok: Array<{ s: number; instance: InstanceRef; sha256: string; frame?: number }> = [];
-    for (let k = 0; k < batch.length; k++) {
-      const { s, instance } = batch[k];
-      try {
+    // a connection that failed (auth, server gone) ends the run; anything else is this instance's own problem
+    const fatal = fetched.find((f): f is PromiseRejectedResult => f.status === 'rejected' && ['E_PACS_AUTH', 'E_PACS_UNREACHABLE'].includes(errorToJSON(f.reason).code));
+    if (fatal) {
+      await pending;
+      throw fatal.reason;
+    }
+    // the library's one batch path: decode → view → encode, each instance named by its SOP instance UID
+    const results = await encodePrepared(
+      encoder,
+      batch.length,
+      async (k) => {
         const got = fetched[k];
         if (got.status === 'rejected') throw got.reason;
-        const bytes = got.value;
-        const image = await decodeImage(bytes, instanceSource(instance));
-        views.push(toModelView(image, opts.view));
-        const frame = image.depth > 1 ? (opts.view?.frame ?? opts.view?.index ?? Math.floor(image.depth / 2)) + 1 : undefined;
-        ok.push({ s, instance, sha256: createHash('sha256').update(bytes).digest('hex'), ...(frame !== undefined ? { frame } : {}) });
-        out[s].sourceInstance ??= bytes;
-      } catch (e) {
-        const err = errorToJSON(e, instanceSource(instance));
-        if (err.code === 'E_PACS_AUTH' || err.code === 'E_PACS_UNREACHABLE') {
-          await pending;
-          throw e;
-        }
-        out[s].failed.push({ instance, error: err });
-        opts.onProgress?.(++done, total);
+        return prepareInput(got.value, k, { ...(opts.view ? { view: opts.view } : {}), hash: true, name: instanceSource(batch[k].instance) });
+      },
+      (k) => instanceSource(batch[k].instance),
+      { batchSize },
+    );
+    results.forEach((r, k) => {
+      const { s, instance } = batch[k];
+      if (isFileError(r)) out[s].failed.push({ instance, error: { code: r.error.code, message: r.error.message } });
+      else {
+        const depth = r.header?.depth ?? 1;
+        const frame = depth > 1 ? (opts.view?.frame ?? opts.view?.index ?? Math.floor(depth / 2)) + 1 : undefined;
+        out[s].results.push({ instance, sha256: r.hash!, ...(frame !== undefined ? { frame } : {}), embedding: r.embedding });
+        const got = fetched[k];
+        if (got.status === 'fulfilled') out[s].sourceInstance ??= got.value;
       }
-    }
-    if (views.length === 0) continue;
-    const embeddings = await encoder.encodeImages(views);
-    ok.forEach(({ s, ...r }, k) => {
-      out[s].results.push({ ...r, embedding: embeddings[k] });
       opts.onProgress?.(++done, total);
     });
   }

@@ -22,7 +22,7 @@ export interface FileError {
 export type ProgressFn = (done: number, total: number, name: string) => void;
 
 /** What the decoded image told about itself, kept beside its embedding (no pixels). */
-export type ImageHeader = Pick<MedicalImage, 'format' | 'modality' | 'phi'>;
+export type ImageHeader = Pick<MedicalImage, 'format' | 'modality' | 'phi' | 'depth'>;
 
 /** One input, encoded. */
 export interface EncodedImage {
@@ -73,9 +73,13 @@ export function toFileError(file: string, e: unknown): FileError {
   return { file, error: { ...json, ...(typeof option === 'string' ? { option } : {}) } };
 }
 
-/** Read, optionally hash, and (unless cached) decode one input and make its model view. */
-export async function prepareInput(input: ImageInput, position: number | undefined, opts: Pick<BatchOptions, 'view' | 'hash' | 'cached'> = {}): Promise<PreparedImage> {
+/**
+ * Read, optionally hash, and (unless cached) decode one input and make its model view. `name` names
+ * bytes in results and errors (e.g. `pacs:<SOP instance UID>`); by default a path or URL names itself.
+ */
+export async function prepareInput(input: ImageInput, position: number | undefined, opts: Pick<BatchOptions, 'view' | 'hash' | 'cached'> & { name?: string } = {}): Promise<PreparedImage> {
   const loaded = await loadInput(input, position);
+  if (opts.name) loaded.name = opts.name;
   const hash = opts.hash || opts.cached ? await inputHash(loaded) : undefined;
   const known = hash !== undefined ? opts.cached?.(hash) : undefined;
   if (known) return { file: loaded.name, hash, embedding: known };
@@ -84,7 +88,7 @@ export async function prepareInput(input: ImageInput, position: number | undefin
 }
 
 function headerOf(image: MedicalImage): ImageHeader {
-  return { format: image.format, ...(image.modality ? { modality: image.modality } : {}), phi: image.phi };
+  return { format: image.format, ...(image.modality ? { modality: image.modality } : {}), phi: image.phi, depth: image.depth };
 }
 
 async function pool<T>(count: number, limit: number, work: (i: number) => Promise<T>): Promise<T[]> {
