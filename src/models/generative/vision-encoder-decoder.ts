@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelLoadError, OptionError } from '../../core/errors.js';
+import { ModelLoadError } from '../../core/errors.js';
 import { onnxFileFor, type ModelDtype } from '../../runtime/dtype.js';
 import { rgbToEngineImage, type EngineLoadContext } from '../../runtime/engine.js';
 import { loadVision2Seq, type EngineVision2Seq } from '../../runtime/generation.js';
@@ -23,11 +23,8 @@ import type {
   GeneratorInfo,
   VisionLanguageGenerator,
 } from '../capabilities.js';
-import { localResult } from './local-result.js';
-import { TextStreamer } from './stop-text.js';
+import { localRequest, localResult } from './local-result.js';
 
-/** Default for `GenerationOptions.maxTokens` of local generators. */
-export const LOCAL_DEFAULT_MAX_TOKENS = 64;
 
 /** config.json `model_type` values this family loads. */
 export const VISION_ENCODER_DECODER_TYPES = ['vision-encoder-decoder'];
@@ -62,31 +59,21 @@ class VisionEncoderDecoderGenerator implements VisionLanguageGenerator {
 
   async generate(request: GenerationRequest, options: GenerationOptions = {}): Promise<GenerationResult> {
     const started = performance.now();
-    if (request.images.length !== 1) {
-      throw new OptionError('E_BAD_OPTION', `${this.info.id}: a vision-encoder-decoder model takes exactly one image, got ${request.images.length}`);
-    }
-    const maxTokens = options.maxTokens ?? LOCAL_DEFAULT_MAX_TOKENS;
-    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new OptionError('E_BAD_OPTION', `maxTokens: expected a whole number ≥ 1, got ${maxTokens}`);
-    const temperature = options.temperature ?? 0;
-    if (!(temperature >= 0)) throw new OptionError('E_BAD_OPTION', `temperature: expected ≥ 0, got ${temperature}`);
-    const stop = (options.stop ?? []).filter((s) => s.length > 0);
-    const prompt = request.prompt.trim();
-    const decoderInputIds = [this.engine.ids.decoderStartTokenId, ...this.engine.encode(prompt)];
-    const img = request.images[0];
-    const streamer = new TextStreamer(stop, options.onText);
+    const decode = (ids: number[]) => this.engine.decode(ids);
+    const { image, maxTokens, temperature, stop, streamer, onStep, shouldStop } = localRequest(`${this.info.id}: a vision-encoder-decoder model`, request, options, decode);
+    const decoderInputIds = [this.engine.ids.decoderStartTokenId, ...this.engine.encode(request.prompt.trim())];
     const newIds = await this.engine.generate({
-      image: rgbToEngineImage(img.data, img.width, img.height),
+      image: rgbToEngineImage(image.data, image.width, image.height),
       decoderInputIds,
       maxNewTokens: maxTokens,
       temperature,
-      onStep: (ids) => void streamer.update(this.engine.decode(ids)),
-      // stop strings and cancellation end generation after the current step
-      shouldStop: (ids: number[]) => (stop.length > 0 && streamer.update(this.engine.decode(ids))) || Boolean(options.signal?.aborted),
+      onStep,
+      shouldStop,
     });
     return localResult({
       model: this.info.model,
       streamer,
-      decode: (ids) => this.engine.decode(ids),
+      decode,
       newIds,
       promptTokens: decoderInputIds.length,
       eosTokenIds: this.engine.ids.eosTokenIds,
