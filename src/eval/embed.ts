@@ -76,14 +76,6 @@ export async function embedItems(encoder: DualEncoder, items: EvalItem[], opts: 
   const flushEvery = opts.flushEvery ?? 256;
   let sinceFlush = 0;
   const cached = opts.cache ? (hash: string) => opts.cache!.get(hash) : undefined;
-  const timed: Pick<DualEncoder, 'encodeImages'> = {
-    encodeImages: async (images) => {
-      const e0 = performance.now();
-      const out = await encoder.encodeImages(images);
-      stats.encodeMs += performance.now() - e0;
-      return out;
-    },
-  };
   const prepare = async (slot: number): Promise<PreparedImage> => {
     const ref = refs[slot].ref;
     if (ref.kind === 'file') return prepareInput(ref.path, slot, { ...(opts.view ? { view: opts.view } : {}), hash: true, ...(cached ? { cached } : {}) });
@@ -91,8 +83,9 @@ export async function embedItems(encoder: DualEncoder, items: EvalItem[], opts: 
     const known = cached?.(hash);
     return known ? { file: ref.name, hash, embedding: known } : { file: ref.name, hash, rgb: pixelsToRGB(ref) };
   };
-  const results = await encodePrepared(timed, refs.length, prepare, (slot) => imageName(refs[slot].ref), {
+  const results = await encodePrepared(encoder, refs.length, prepare, (slot) => imageName(refs[slot].ref), {
     batchSize: opts.batchSize ?? 16,
+    timing: stats,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     onBatch: async (batch) => {
       for (const { result } of batch) {

@@ -57,6 +57,8 @@ export interface BatchOptions {
   /** Embeddings already known by content hash: such inputs are read and hashed but not decoded. */
   cached?: (hash: string) => Float32Array | undefined;
   onProgress?: ProgressFn;
+  /** Milliseconds spent in `encodeImages` are added to `timing.encodeMs` (benchmarks and results read it). */
+  timing?: { encodeMs: number };
   /** Called after each encoder call with that batch's results (positions in the input list), in order. */
   onBatch?: (results: Array<{ position: number; result: EncodedImage | FileError }>) => Promise<void> | void;
 }
@@ -129,7 +131,9 @@ export async function encodePrepared(
       }
     });
     const toEncode = prepared.flatMap((p, k) => (!isFileError(p) && p.rgb ? [{ k, rgb: p.rgb }] : []));
+    const e0 = performance.now();
     const embeddings = toEncode.length ? await encoder.encodeImages(toEncode.map((x) => x.rgb)) : [];
+    if (opts.timing) opts.timing.encodeMs += performance.now() - e0;
     const fresh = new Map(toEncode.map((x, j) => [x.k, embeddings[j]]));
     const batch = prepared.map((p, k) => {
       const result: EncodedImage | FileError = isFileError(p)

@@ -108,18 +108,12 @@ export interface EncodedBatch {
  */
 export async function encodeIndexBatch(encoder: DualEncoder, items: BatchItem[], view?: ViewOptions): Promise<EncodedBatch> {
   const t0 = performance.now();
-  let encodeMs = 0;
-  const timed: Pick<DualEncoder, 'encodeImages'> = {
-    encodeImages: async (images) => {
-      const e0 = performance.now();
-      const out = await encoder.encodeImages(images);
-      encodeMs += performance.now() - e0;
-      return out;
-    },
-  };
-  const results = await encodePrepared(timed, items.length, (i) => prepareInput(items[i].path, i, { ...(view ? { view } : {}), hash: true }), (i) => items[i].path, {
+  const timing = { encodeMs: 0 };
+  const results = await encodePrepared(encoder, items.length, (i) => prepareInput(items[i].path, i, { ...(view ? { view } : {}), hash: true }), (i) => items[i].path, {
     batchSize: Math.max(1, items.length),
+    timing,
   });
+  let encodeMs = timing.encodeMs;
   const errors: FileError[] = [];
   const ready: Array<{ item: BatchItem; r: EncodedImage }> = [];
   results.forEach((r, i) => (isFileError(r) ? errors.push(r) : ready.push({ item: items[i], r })));
