@@ -4,6 +4,7 @@
  * 1 thread, in the same process. Also the pull rate (WADO-RS to files). Needs Debian's orthanc and
  * orthanc-dicomweb, dcmtk/gdcm and ../shared/data (the DICOM corpus is built from it).
  */
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
