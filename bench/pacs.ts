@@ -4,7 +4,9 @@
  * 1 thread, in the same process. Also the pull rate (WADO-RS to files). Needs Debian's orthanc and
  * orthanc-dicomweb, dcmtk/gdcm and ../shared/data (the DICOM corpus is built from it).
  */
-import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDualEncoder } from '../src/models/registry.js';
@@ -42,6 +44,27 @@ try {
     return performance.now() - t;
   };
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  // CPU time, which the other agents' load does not change much: this process (user + system) and Orthanc's
+  const orthancPid = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).find((d) => {
+    try {
+      return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(orthanc.dir);
+    } catch {
+      return false;
+    }
+  });
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const orthancCpuMs = (): number => {
+    if (!orthancPid) return NaN;
+    const f = readFileSync(`/proc/${orthancPid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / ticks; // utime + stime
+  };
+  const cpu = async (f: () => Promise<unknown>): Promise<{ wallMs: number; selfMs: number; orthancMs: number }> => {
+    const c0 = process.cpuUsage();
+    const o0 = orthancCpuMs();
+    const wallMs = await timed(f);
+    const c = process.cpuUsage(c0);
+    return { wallMs, selfMs: (c.user + c.system) / 1000, orthancMs: orthancCpuMs() - o0 };
+  };
   await classifyInputs(encoder, study.files.slice(0, 4).map((f) => f.file), { labels: LABELS, templates }); // warm-up
   // Disk and PACS runs alternate, so load from other processes on the machine hits both alike.
   const diskRuns: number[] = [];
@@ -52,6 +75,21 @@ try {
     pacsRuns.push(await timed(() => classifyStudy(client, encoder, { studyUid: study.studyUid, labels: LABELS, templates })));
     pullRuns.push(await timed(() => pullStudy(client, { studyUid: study.studyUid, outDir: join(work, `pull-${i}`) })));
   }
+  // profile: CPU per instance of each part of the PACS path
+  const diskCpu: Array<Awaited<ReturnType<typeof cpu>>> = [];
+  const pacsCpu: Array<Awaited<ReturnType<typeof cpu>>> = [];
+  const fetchCpu: Array<Awaited<ReturnType<typeof cpu>>> = [];
+  const instances = await Promise.all((await client.searchSeries({ studyUid: study.studyUid })).map(async (se) => (await client.searchInstances({ studyUid: study.studyUid, seriesUid: String((se['0020000E']?.Value ?? [''])[0]) })).map((j) => [String((se['0020000E']?.Value ?? [''])[0]), String((j['00080018']?.Value ?? [''])[0])] as const)));
+  for (let i = 0; i < REPEATS; i++) {
+    diskCpu.push(await cpu(() => classifyInputs(encoder, study.files.map((f) => f.file), { labels: LABELS, templates })));
+    pacsCpu.push(await cpu(() => classifyStudy(client, encoder, { studyUid: study.studyUid, labels: LABELS, templates })));
+    fetchCpu.push(await cpu(async () => {
+      const all = instances.flat();
+      for (let k = 0; k < all.length; k += 16) await Promise.all(all.slice(k, k + 16).map(([se, sop]) => client.retrieveInstance(study.studyUid, se, sop)));
+    }));
+  }
+  const per = (runs: Array<{ selfMs: number; orthancMs: number; wallMs: number }>, key: 'selfMs' | 'orthancMs' | 'wallMs') => (median(runs.map((r) => r[key])) / n).toFixed(2);
+  console.log(`CPU per instance (ms, median of ${REPEATS}): classify from disk: medvlm ${per(diskCpu, 'selfMs')}; classify from Orthanc: medvlm ${per(pacsCpu, 'selfMs')}, Orthanc ${per(pacsCpu, 'orthancMs')}; WADO-RS retrieval alone (16 concurrent): medvlm ${per(fetchCpu, 'selfMs')}, Orthanc ${per(fetchCpu, 'orthancMs')}, wall ${per(fetchCpu, 'wallMs')}`);
   const disk = median(diskRuns);
   const pacs = median(pacsRuns);
   const pull = median(pullRuns);

@@ -10,6 +10,7 @@
  * - enqueuer hashing rate (the enqueuer reads every file once to key jobs by content).
  * Writes .bench/queue.json and prints a Markdown table.
  */
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';

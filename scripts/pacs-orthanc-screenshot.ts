@@ -1,8 +1,12 @@
 /**
- * Screenshot of Orthanc Explorer showing a medvlm SR stored in its source study (docs/pacs-orthanc-study-with-sr.png).
- * Needs Debian's orthanc, orthanc-dicomweb and chromium, dcmtk/gdcm and ../shared/data. Run: npx tsx scripts/pacs-orthanc-screenshot.ts
+ * Screenshots of a medvlm SR stored in Orthanc: Orthanc Explorer showing the SR series in its source study
+ * (docs/pacs-orthanc-study-with-sr.png), and the SR as a document: the SR fetched back from Orthanc over
+ * WADO-RS, rendered by dcmtk's dsr2html (docs/pacs-sr-document.html) and photographed by headless Chromium
+ * (docs/pacs-sr-document.png). Orthanc Explorer 1.10 has no SR renderer, and Debian ships no viewer plugin
+ * that renders SR (orthanc-webviewer shows images only).
+ * Needs Debian's orthanc, orthanc-dicomweb, dcmtk and chromium, gdcm and ../shared/data. Run: npx tsx scripts/pacs-orthanc-screenshot.ts
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -32,6 +36,13 @@ try {
     execFileSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--virtual-time-budget=15000', '--window-size=1100,700', `--screenshot=docs/${name}.png`, url], { stdio: 'inherit', timeout: 60000 });
   }
   console.log(`SR ${r.srInstanceUid} (Orthanc id ${inst}) in study ${pc.corrupt.studyUid}: docs/pacs-orthanc-study-with-sr.png`);
+  // the SR as a document: fetched back from Orthanc (WADO-RS), rendered by dsr2html, photographed
+  const stored = await c.retrieveInstance(pc.corrupt.studyUid, r.srSeriesUid, r.srInstanceUid);
+  const srFile = join(work, 'sr.dcm');
+  writeFileSync(srFile, stored);
+  execFileSync('dsr2html', ['+U8', '+X1', '+Sf', 'scripts/sr-document.css', srFile, 'docs/pacs-sr-document.html'], { stdio: 'inherit' });
+  execFileSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1000,1400', '--screenshot=docs/pacs-sr-document.png', `file://${join(process.cwd(), 'docs/pacs-sr-document.html')}`], { stdio: 'inherit', timeout: 60000 });
+  console.log(`SR ${r.srInstanceUid} fetched back over WADO-RS (${stored.length} bytes), rendered by dsr2html: docs/pacs-sr-document.html, docs/pacs-sr-document.png`);
   await enc.dispose(); await c.close();
 } finally {
   await o.dispose();

@@ -29,8 +29,16 @@ export function modelCacheKey(info: Pick<ModelInfo, 'fileHashes' | 'dtype'>, vie
   return createHash('sha256').update(JSON.stringify({ files, dtype: info.dtype, view })).digest('hex');
 }
 
+/** Where `embedItems` looks embeddings up by image content hash and puts new ones. */
+export interface EmbeddingStore {
+  get(contentHash: string): Float32Array | undefined;
+  put(contentHash: string, embedding: Float32Array): void;
+  /** Persist what was put (a no-op for stores kept in memory). */
+  flush(): Promise<void>;
+}
+
 /** The embedding cache of one (model, data set). */
-export class EmbeddingCache {
+export class EmbeddingCache implements EmbeddingStore {
   private readonly rows: Float32Array[] = [];
   private readonly keys: string[] = [];
   private readonly byKey = new Map<string, number>();

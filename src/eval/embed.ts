@@ -9,7 +9,7 @@ import { meanNormalised } from '../core/vectors.js';
 import type { DualEncoder, RGBImage } from '../models/capabilities.js';
 import { encodePrepared, isFileError, prepareInput, type PreparedImage } from '../tasks/batch.js';
 import { toRGB8, type ViewOptions } from '../transforms/index.js';
-import type { EmbeddingCache } from './cache.js';
+import type { EmbeddingStore } from './cache.js';
 import type { EvalItem, ImageRef } from './datasets/types.js';
 
 /** An item that could not be embedded (a file that cannot be read), left out of the metrics. */
@@ -32,7 +32,8 @@ export interface EmbedStats {
 
 /** Options of `embedItems`. */
 export interface EmbedItemsOptions {
-  cache?: EmbeddingCache;
+  /** Embeddings by image content hash: looked up before decoding, filled with new ones (the on-disk EmbeddingCache, or one kept in memory). */
+  cache?: EmbeddingStore;
   view?: ViewOptions;
   /** Images per encoder call (default 16). */
   batchSize?: number;

@@ -150,6 +150,31 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [v, performance.now() - t0];
 }
 
+/** Few-shot draws: the seeds, shot counts, each seed's shot order and the train items any draw needs. */
+function fewShotDraws(dataset: Dataset, opts: Pick<RunEvalOptions, 'seed' | 'seeds' | 'shots'>): { seeds: number[]; shots: number[]; orders: Array<ReturnType<typeof shotOrder>>; items: EvalItem[] } {
+  const train = dataset.splits.train ?? [];
+  const seed = opts.seed ?? 0;
+  const nSeeds = opts.seeds ?? FEWSHOT_DEFAULTS.seeds;
+  const shots = opts.shots ?? [...FEWSHOT_DEFAULTS.shots];
+  const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
+  const orders = seeds.map((s) => shotOrder(train, dataset.classes.length, s));
+  const maxK = Math.max(...shots);
+  const needed = new Map<string, EvalItem>();
+  for (const order of orders) for (const list of order) for (const it of list.slice(0, maxK)) needed.set(it.id, it);
+  return { seeds, shots, orders, items: [...needed.values()] };
+}
+
+/**
+ * The items whose images a cell embeds, per split, in the order the cell embeds them (the test split,
+ * then for few-shot the train items its draws need). A queue worker splits a cell into image batches
+ * from this list, so the batches hold the images a local run encodes, in the same encoder batches.
+ */
+export function cellImageItems(dataset: Dataset, cell: Cell, opts: Pick<RunEvalOptions, 'seed' | 'seeds' | 'shots'> = {}): Array<{ split: 'test' | 'train'; items: EvalItem[] }> {
+  const out: Array<{ split: 'test' | 'train'; items: EvalItem[] }> = [{ split: 'test', items: dataset.splits.test }];
+  if (cell.task === 'fewshot' && (dataset.splits.train ?? []).length) out.push({ split: 'train', items: fewShotDraws(dataset, opts).items });
+  return out;
+}
+
 /** Run one cell and return its result (not yet written). */
 async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<CellResult> {
   const t0 = performance.now();
@@ -183,14 +208,7 @@ async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<
     } else {
       const train = dataset.splits.train ?? [];
       if (train.length === 0) throw inputError('E_DATASET_INVALID', dataset.id, `few-shot needs a train split to draw shots from; this data set has none (${dataset.splitSource})`);
-      const nSeeds = opts.seeds ?? FEWSHOT_DEFAULTS.seeds;
-      const shots = opts.shots ?? [...FEWSHOT_DEFAULTS.shots];
-      const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
-      const orders = seeds.map((s) => shotOrder(train, dataset.classes.length, s));
-      const maxK = Math.max(...shots);
-      const needed = new Map<string, EvalItem>();
-      for (const order of orders) for (const list of order) for (const it of list.slice(0, maxK)) needed.set(it.id, it);
-      const neededItems = [...needed.values()];
+      const { seeds, shots, orders, items: neededItems } = fewShotDraws(dataset, opts);
       const trainEmb = await embed(ctx, cell, 'train', neededItems, opts);
       embedMs += trainEmb.stats.totalMs;
       encodeImagesMs += trainEmb.stats.encodeMs;

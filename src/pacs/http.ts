@@ -101,7 +101,7 @@ export class PacsHttp {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
 
-  constructor(opts: PacsHttpOptions) {
+  constructor(private readonly opts: PacsHttpOptions) {
     this.base = parseServerUrl(opts.url);
     this.auth = opts.auth ? authorizationHeader(opts.auth) : undefined;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -124,9 +124,14 @@ export class PacsHttp {
     });
   }
 
+  /** A transport to another root on the same server (e.g. Orthanc's REST API beside its DICOMweb root), with the same credentials, CA bundle, timeouts and retries. */
+  at(url: string): PacsHttp {
+    return new PacsHttp({ ...this.opts, url });
+  }
+
   /** Where a path lands, without credentials (for messages). */
   describe(path: string): string {
-    return `${this.base.origin}${this.base.pathname}${path}`;
+    return `${this.base.origin}${this.base.pathname.replace(/\/$/, '')}${path}`;
   }
 
   /**
@@ -136,7 +141,7 @@ export class PacsHttp {
    */
   async send(req: PacsRequest): Promise<PacsResponse> {
     const url = new URL(this.base.href);
-    url.pathname = `${this.base.pathname}${req.path}`;
+    url.pathname = `${this.base.pathname.replace(/\/$/, '')}${req.path}`; // a root at "/" must not give "//path"
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.append(k, v);
     const where = this.describe(req.path);
     const headers: Record<string, string> = { ...(req.headers ?? {}) };

@@ -37,5 +37,6 @@ export {
 } from './sr.js';
 export { storeSeriesSr, storeDraftSr, srExists, type SrOutcome, type StoreSrOptions, type StoreDraftSrOptions } from './store-results.js';
 export { draftStudyReports, corpusIdentity, type PacsDraftOptions, type SeriesDraft } from './draft.js';
-export { watchPacs, type WatchOptions, type WatchEvent } from './watch.js';
+export { watchPacs, type WatchOptions, type WatchEvent, type WatchFeed } from './watch.js';
+export { detectOrthanc, orthancRootOf, OrthancRest, type OrthancChange, type OrthancChangesPage, type OrthancSeriesInfo } from './orthanc-changes.js';
 export { indexStudy, instanceKey, type PacsIndexResult } from './index-study.js';

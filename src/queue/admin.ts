@@ -14,6 +14,8 @@ export interface QueueStatus {
   failedFiles: Record<string, number>;
   /** Images written into the index by committers, in all. */
   committed: number;
+  /** Batches (jobs) whose images were written into the index, in all. */
+  committedJobs: number;
   /** Images committed per second between the first and the last commit (null before two commits). */
   commitRate: number | null;
   workers: number;
@@ -41,6 +43,7 @@ export async function queueStatus(wq: WorkQueue): Promise<QueueStatus> {
     jobs: { waiting: c.waiting + c.prioritized, active: c.active, delayed: c.delayed, completed: c.completed, failed: c.failed },
     failedFiles,
     committed,
+    committedJobs: Number(stats.committedJobs ?? 0),
     commitRate: last > first ? committed / ((last - first) / 1000) : null,
     workers,
   };

@@ -98,6 +98,7 @@ export async function runCommitter(wq: WorkQueue, index: CaseIndex, opts: Commit
       // only now are the jobs done for good; a crash before this line commits them again (same rows)
       const pipe = wq.redis.pipeline();
       pipe.hincrby(wq.keys.stats, 'committed', entries.length);
+      pipe.hincrby(wq.keys.stats, 'committedJobs', jobs.length);
       pipe.hset(wq.keys.stats, 'lastCommitAt', String(Date.now()));
       pipe.hsetnx(wq.keys.stats, 'firstCommitAt', String(Date.now()));
       await pipe.exec();

@@ -10,3 +10,4 @@ export { startEncodeWorker, type EncodeWorkerOptions, type RunningWorker } from 
 export { runCommitter, type CommitterOptions, type CommitSummary } from './committer.js';
 export { queueStatus, retryFailed, drainQueue, failedFileList, type QueueStatus } from './admin.js';
 export { enqueueIndexAdd, commitQueueToIndex, type EnqueueIndexAddOptions, type EnqueueIndexAddSummary, type CommitQueueOptions, type CommitQueueSummary } from './index-add.js';
+export { QueueProgressTracker, formatEta, progressLine, type QueueProgress } from './progress.js';

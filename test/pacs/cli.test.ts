@@ -120,6 +120,11 @@ describe.skipIf(Boolean(skip))('medvlm pacs (CLI) with Orthanc', () => {
     const second = medvlm(['pacs', 'watch', ...conn, '--labels', labels, '--once']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['already-done', 'already-done']);
+    expect(second.stderr).toMatch(/watching via Orthanc \d+\.\d+\.\d+: change log at http:\/\/127\.0\.0\.1:\d+\/changes/);
+    const qido = medvlm(['pacs', 'watch', ...conn, '--labels', labels, '--once', '--feed', 'qido']);
+    expect(qido.code, qido.stderr).toBe(0);
+    expect(qido.stderr).toMatch(/watching via QIDO-RS polling \(asked for\)/);
+    expect(qido.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual(['already-done', 'already-done']);
   });
 
   it('draft-report --dry-run --sr-out: one draft per series with its sources and an SR file (dry run)', () => {

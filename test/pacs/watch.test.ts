@@ -1,6 +1,7 @@
 /**
  * `watchPacs` against a real Orthanc that is stopped and restarted while it runs: every image series is
- * analysed exactly once (one SR each), and a new watcher finds everything done.
+ * analysed exactly once (one SR each), and a new watcher finds everything done. Run twice: following
+ * Orthanc's change log (detected by default) and with QIDO-RS polling (what any other PACS gets).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,10 @@ async function until(what: string, cond: () => boolean, ms = 60_000): Promise<vo
   }
 }
 
-describe.skipIf(Boolean(skip))('medvlm pacs watch with Orthanc restarts', () => {
+describe.skipIf(Boolean(skip)).each([
+  { feed: 'auto' as const, expected: 'orthanc-changes' as const },
+  { feed: 'qido' as const, expected: 'qido' as const },
+])('medvlm pacs watch with Orthanc restarts (feed $feed)', ({ feed, expected }) => {
   let orthanc: TestOrthanc;
   let work: string;
   let studies: PacsCorpus;
@@ -61,7 +65,7 @@ describe.skipIf(Boolean(skip))('medvlm pacs watch with Orthanc restarts', () => 
     const stop = new AbortController();
     const syntaxSeries = new Set(studies.syntaxes.files.map((f) => f.seriesUid)).size;
     const analysed = (s: PacsStudy) => events.filter((e) => e.kind === 'analysed' && e.studyUid === s.studyUid).length;
-    const running = watchPacs(client, encoder, { labels: LABELS, intervalMs: 150, maxBackoffMs: 600, signal: stop.signal, onEvent: (e) => events.push(e) });
+    const running = watchPacs(client, encoder, { feed, labels: LABELS, intervalMs: 150, maxBackoffMs: 600, signal: stop.signal, onEvent: (e) => events.push(e) });
     try {
       await upload(studies.multiFrame);
       await until('the multi-frame series to be analysed', () => analysed(studies.multiFrame) === 1);
@@ -83,6 +87,7 @@ describe.skipIf(Boolean(skip))('medvlm pacs watch with Orthanc restarts', () => 
       stop.abort();
       await running;
     }
+    expect(events.filter((e) => e.kind === 'feed').map((e) => (e as { feed: string }).feed)).toEqual([expected]);
     expect(analysed(studies.multiFrame)).toBe(1);
     expect(analysed(studies.corrupt)).toBe(1);
     const perSeries = new Map<string, number>();
@@ -97,7 +102,7 @@ describe.skipIf(Boolean(skip))('medvlm pacs watch with Orthanc restarts', () => 
 
     // A fresh watcher (a restarted medvlm) finds both series done from the PACS alone.
     const again: WatchEvent[] = [];
-    await watchPacs(client, encoder, { labels: LABELS, intervalMs: 50, maxPolls: 2, onEvent: (e) => again.push(e) });
+    await watchPacs(client, encoder, { feed, labels: LABELS, intervalMs: 50, maxPolls: 2, onEvent: (e) => again.push(e) });
     expect(again.filter((e) => e.kind === 'analysed')).toEqual([]);
     expect(again.filter((e) => e.kind === 'already-done').map((e) => (e as { seriesUid: string }).seriesUid).sort()).toEqual([...perSeries.keys()].sort());
     // The SR series are not watched themselves.
@@ -108,7 +113,7 @@ describe.skipIf(Boolean(skip))('medvlm pacs watch with Orthanc restarts', () => 
   it('wrong credentials end the watch with E_PACS_AUTH at once', async () => {
     const bad = new DicomwebClient({ url: orthanc.dicomWebUrl, auth: { kind: 'basic', user: orthanc.user, password: 'nope' }, retries: 3 });
     try {
-      await expect(watchPacs(bad, encoder, { labels: LABELS, intervalMs: 50, maxPolls: 5 })).rejects.toMatchObject({ code: 'E_PACS_AUTH' });
+      await expect(watchPacs(bad, encoder, { feed, labels: LABELS, intervalMs: 50, maxPolls: 5 })).rejects.toMatchObject({ code: 'E_PACS_AUTH' });
       expect(bad.http.stats.requests).toBe(1);
     } finally {
       await bad.close();

@@ -7,9 +7,11 @@
  * run, it equals entry for entry a single-process `index add` of the same inputs.
  * Image count: MEDVLM_QUEUE_TEST_IMAGES (default 160; run with 2000 by hand for the issue's check).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseIndex } from '../../src/index-store/store.js';
 import { hasStackTrace } from '../cli/helpers.js';
@@ -18,6 +20,7 @@ import { redisAvailable, startRedis, type TestRedis } from '../support/redis.js'
 import { medvlmAsync, startMedvlm } from '../support/spawn-cli.js';
 import { corruptFiles, expectSameIndex, HAVE_MEDPIX, MANIFEST, medpixImages, snapshot, startWorker, status, stopAll, until } from './helpers.js';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const N = Number(process.env.MEDVLM_QUEUE_TEST_IMAGES ?? 160);
 const redisCheck = redisAvailable();
 const ready = redisCheck.ok && HAVE_MEDPIX;
@@ -194,5 +197,40 @@ describe.skipIf(!ready)('work queue (BullMQ on redis-server)', () => {
     const s = await status(redis.url, 'admin');
     expect(s.failedFiles).toEqual({ [summary.errors[0].error.code]: 1 });
     expect(s.jobs).toMatchObject({ waiting: 0, active: 0, completed: 0, failed: 0 });
+  }, 180_000);
+
+  it('queue status --watch: plain lines with counts, rates and ETA when stdout is not a terminal; a bar on a terminal', async () => {
+    const images = medpixImages(48, 800);
+    const ix = join(work, 'watch');
+    expect((await enqueue('watch', ix, images)).code).toBe(0); // 6 batches of 8
+    const watch = startMedvlm(['queue', 'status', ...q('watch'), '--watch', '--interval', '0.3']);
+    const worker = startWorker(redis.url, 'watch');
+    const commit = await medvlmAsync(['index', 'commit', '--index', ix, ...q('watch'), '--commit-size', '8', '--json']);
+    expect(commit.code, commit.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const [w] = await stopAll([watch]);
+    await stopAll([worker]);
+    expect(w.code, w.stderr).toBe(0);
+    const lines = w.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    const re = /^\S+Z batches done (\d+)\/(\d+) \(waiting \d+, active \d+, delayed \d+, encoded awaiting commit \d+, failed \d+\) \| committed (\d+) images, 0 files failed \| (\?|[\d.]+) batches\/s, (\?|[\d.]+) images\/s committed \| workers \d+ \| ETA (\S+)$/;
+    const parsed = lines.map((l) => {
+      const m = re.exec(l);
+      expect(m, l).not.toBeNull();
+      return { done: Number(m![1]), total: Number(m![2]), committed: Number(m![3]), rate: m![5], eta: m![6] };
+    });
+    for (let i = 1; i < parsed.length; i++) expect(parsed[i].committed).toBeGreaterThanOrEqual(parsed[i - 1].committed);
+    const last = parsed[parsed.length - 1];
+    expect(last).toMatchObject({ done: 6, total: 6, committed: 48, eta: '0s' });
+    expect(parsed.some((p) => p.rate !== '?' && Number(p.rate) > 0)).toBe(true);
+    expect(parsed.some((p) => p.done > 0 && p.done < 6 && /^\d+(s|m\d\ds)$/.test(p.eta))).toBe(true);
+
+    // on a terminal (util-linux script gives it a pseudo-terminal): a progress bar, no plain lines
+    const tty = spawnSync('script', ['-qec', `${process.execPath} --import tsx src/cli/main.ts queue status --queue ${redis.url} --queue-name watch --watch --interval 0.3 --until-done`, '/dev/null'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, MEDVLM_OFFLINE: '1' } });
+    if (tty.error && (tty.error as NodeJS.ErrnoException).code === 'ENOENT') console.warn('queue status --watch on a terminal not checked: script (util-linux) not installed');
+    else {
+      expect(tty.stdout).toMatch(/watch \[[█░]+\] 6\/6 batches \| waiting 0 active 0 awaiting commit 0 failed 0 \| [\d.?]+ images\/s committed \| ETA 0s/);
+      expect(tty.stdout).not.toMatch(/batches done/);
+    }
   }, 180_000);
 });

@@ -5,6 +5,7 @@ import type { EvalTask } from '../../eval/datasets/types.js';
 import { CELL_SCHEMA } from '../../eval/result.js';
 import { cellPath, notApplicable, type Cell, type EvalSummary } from '../../eval/runner.js';
 import { parseQueueUrl } from '../../queue/connection.js';
+import { checkImageBatch } from '../../queue/eval-batches.js';
 import { collectEvalResults, enqueueEvalCells, evalQueue, type EvalCellOptions } from '../../queue/eval-cells.js';
 import { note } from '../output.js';
 import { onStopSignal } from './queue.js';
@@ -19,6 +20,8 @@ export interface QueuedEvalRequest {
   out: string;
   force: boolean;
   options: EvalCellOptions;
+  /** Split each cell into jobs of this many images (a multiple of options.batchSize). */
+  imageBatch?: number;
 }
 
 function complete(file: string): boolean {
@@ -52,11 +55,12 @@ export async function runQueuedEval(req: QueuedEvalRequest): Promise<EvalSummary
       }
     }
   }
+  if (req.imageBatch !== undefined) checkImageBatch(req.imageBatch, req.options.batchSize);
   const addr = parseQueueUrl(req.queue);
   const queue = evalQueue(addr, req.queueName);
   try {
-    const ids = await enqueueEvalCells(queue, todo, req.options);
-    note(`medvlm eval: ${todo.length} cell(s) on ${addr.display} ${req.queueName}-eval; run medvlm worker --eval --queue ${addr.display} on the machines`);
+    const ids = await enqueueEvalCells(queue, todo, req.options, req.imageBatch);
+    note(`medvlm eval: ${todo.length} cell(s)${req.imageBatch ? `, each split into jobs of ${req.imageBatch} images,` : ''} on ${addr.display} ${req.queueName}-eval; run medvlm worker --eval --queue ${addr.display} on the machines`);
     let done = 0;
     await collectEvalResults(
       queue,

@@ -31,6 +31,7 @@ interface EvalCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptions 
   json?: boolean;
   queue?: string;
   queueName: string;
+  imageBatch?: number;
 }
 
 function list(name: string, v: string): string[] {
@@ -86,9 +87,11 @@ export function evalCommand(): Command {
     .option('--shots <list>', 'few-shot shots per class', '1,2,4,8,16')
     .addOption(new Option('--bootstrap <n>', 'bootstrap resamples for 95% CIs (0: none)').argParser(intOption('--bootstrap')).default(1000))
     .addOption(new Option('--probe-c <c>', 'linear probe inverse regularisation C (as sklearn)').argParser(positiveNumber('--probe-c')).default(1))
-    .option('--json', 'print the run summary as JSON on stdout');
+    .option('--json', 'print the run summary as JSON on stdout')
+    .addOption(new Option('--image-batch <n>', 'with --queue: split each cell into jobs of this many images (a multiple of --batch-size) spread over the workers').argParser(intOption('--image-batch', 1)));
   for (const o of [...modelOptions(DEFAULT_MODEL).filter((o) => o.long !== '--model'), ...viewOptions(), ...queueOptions(false)]) cmd.addOption(o);
   return cmd.action(async (o: EvalCliOptions) => {
+    if (o.imageBatch && !o.queue) throw new OptionError('E_BAD_OPTION', '--image-batch: only with --queue (a local run embeds each cell in one process)');
     const models = list('--models', o.models);
     const datasets = o.datasets === 'all' ? datasetSpecs().map((s) => s.id) : list('--datasets', o.datasets);
     const tasks = list('--tasks', o.tasks).map((t) => {
@@ -143,6 +146,7 @@ export function evalCommand(): Command {
             tasks,
             out: o.out,
             force: Boolean(o.force),
+            ...(o.imageBatch ? { imageBatch: o.imageBatch } : {}),
             options: { seed: o.seed, seeds: o.seeds, shots, bootstrap: o.bootstrap, probeC: o.probeC, view: toViewOptions(o), batchSize: o.batchSize, ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}) },
           })
         : await runEval({

@@ -5,6 +5,7 @@ import { DicomwebClient, type QidoFilters } from '../../pacs/client.js';
 import { str, strs, num, isUid, type DicomJson } from '../../pacs/dicom-json.js';
 import { resolveAuth } from '../../pacs/auth.js';
 import { pullStudy } from '../../pacs/pull.js';
+import { parseServerUrl } from '../../pacs/http.js';
 import { storeSeriesSr, type SrOutcome } from '../../pacs/store-results.js';
 import { watchPacs, type WatchEvent } from '../../pacs/watch.js';
 import { corpusIdentity, draftStudyReports } from '../../pacs/draft.js';
@@ -278,6 +279,8 @@ interface WatchCliOptions extends ConnectionCliOptions, ModelCliOptions, ViewCli
   dryRun?: boolean;
   once?: boolean;
   json?: boolean;
+  feed: 'auto' | 'orthanc' | 'qido';
+  orthancUrl?: string;
 }
 
 function watchLine(e: WatchEvent): string | undefined {
@@ -295,7 +298,7 @@ function watchLine(e: WatchEvent): string | undefined {
 
 function watchCommand(): Command {
   const cmd = new Command('watch')
-    .description('poll the PACS (QIDO-RS) and classify each new image series once, storing one SR per series; Ctrl-C stops')
+    .description("follow the PACS (Orthanc's change log, else QIDO-RS polling) and classify each new image series once, storing one SR per series; Ctrl-C stops")
     .requiredOption('-l, --labels <labels>', 'comma-separated labels')
     .option('-t, --templates <name|file>', 'prompt template set: built-in name or JSON file', DEFAULT_TEMPLATES)
     .addOption(new Option('--interval <s>', 'seconds between polls').argParser(intOption('--interval', 1)).default(10))
@@ -304,6 +307,8 @@ function watchCommand(): Command {
     .option('--modality <m>', 'only studies with this modality')
     .option('--dry-run', 'build the SRs but do not store them')
     .option('--once', 'one pass over what is there now (no settle wait), then exit')
+    .addOption(new Option('--feed <feed>', "how to learn of new series: auto (Orthanc's change log when the server is Orthanc, else QIDO-RS), orthanc, qido").choices(['auto', 'orthanc', 'qido']).default('auto'))
+    .option('--orthanc-url <url>', "Orthanc's REST root when it is not the --url without /dicom-web (same credentials)")
     .option('--json', 'one JSON object per event (JSON lines)');
   for (const opt of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(opt);
   return withConnection(cmd).action(async (o: WatchCliOptions) => {
@@ -320,6 +325,8 @@ function watchCommand(): Command {
       try {
         await watchPacs(client, encoder, {
           labels, templates, view: toViewOptions(o), batchSize: o.batchSize, intervalMs: o.interval * 1000, dryRun: o.dryRun,
+          feed: o.feed === 'orthanc' ? 'orthanc-changes' : o.feed,
+          ...(o.orthancUrl ? { orthancUrl: parseServerUrl(o.orthancUrl).href } : {}),
           filters: { studyDate: o.studyDate, patientId: o.patientId, modality: o.modality },
           ...(o.once ? { maxPolls: 1, noSettle: true } : {}),
           signal: stop.signal,
@@ -328,6 +335,7 @@ function watchCommand(): Command {
               if (e.kind !== 'poll') out(JSON.stringify(e));
               return;
             }
+            if (e.kind === 'feed') note(`medvlm: watching via ${e.detail}`);
             if (e.kind === 'poll-failed') note(`medvlm: poll ${e.poll} failed: ${e.error.message} [${e.error.code}]; next try in ${Math.round(e.retryInMs / 1000)} s`);
             const line = watchLine(e);
             if (line) out(line);

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { MedvlmError } from '../../core/errors.js';
+import cliProgress from 'cli-progress';
+import { MedvlmError, OptionError } from '../../core/errors.js';
 import { indexModelFrom } from '../../tasks/case-index.js';
 import {
   assertWorkerModel,
@@ -15,6 +16,7 @@ import {
   type WorkQueue,
 } from '../../queue/index.js';
 import { parseQueueUrl } from '../../queue/connection.js';
+import { formatEta, progressLine, QueueProgressTracker } from '../../queue/progress.js';
 import { startEvalWorker } from '../../queue/eval-cells.js';
 import { loadDualEncoder } from '../../models/registry.js';
 import { pipelineOptions } from '../model.js';
@@ -42,6 +44,12 @@ export function onStopSignal(): Promise<void> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0.1) || !Number.isFinite(n)) throw new OptionError('E_BAD_OPTION', `--interval ${v}: expected a number of seconds of at least 0.1`);
+  return n;
+}
 
 /** Resolves once `seconds` have passed since `lastWork()` (never, without `seconds`). */
 function idleFor(seconds: number | undefined, lastWork: () => number): Promise<void> {
@@ -170,6 +178,50 @@ interface AdminCliOptions {
   queueName: string;
   json?: boolean;
   files?: boolean;
+  watch?: boolean;
+  interval?: number;
+  untilDone?: boolean;
+}
+
+/**
+ * `queue status --watch`: a progress bar with counts, rates and ETA when stdout is a terminal, else one
+ * plain line per interval (for logs); until SIGINT/SIGTERM, or with `untilDone` until nothing is left to
+ * encode or commit.
+ */
+async function watchStatus(wq: WorkQueue, intervalMs: number, untilDone: boolean): Promise<void> {
+  const stop = onStopSignal();
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  const tracker = new QueueProgressTracker();
+  const tty = Boolean(process.stdout.isTTY);
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        {
+          format: `${wq.name} [{bar}] {value}/{total} batches | waiting {waiting} active {active} awaiting commit {encoded} failed {failed} | {rate} images/s committed | ETA {etaText}`,
+          stream: process.stdout,
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let started = false;
+  while (!stopped) {
+    const s = await queueStatus(wq);
+    const p = tracker.sample(s, Date.now());
+    if (bar) {
+      const payload = { waiting: s.jobs.waiting, active: s.jobs.active, encoded: s.jobs.completed, failed: s.jobs.failed, rate: p.commitRate === null ? '?' : p.commitRate.toFixed(1), etaText: formatEta(p.etaSeconds) };
+      const total = Math.max(1, p.finishedBatches + p.pendingBatches);
+      if (!started) bar.start(total, p.finishedBatches, payload);
+      else {
+        bar.setTotal(total);
+        bar.update(p.finishedBatches, payload);
+      }
+      started = true;
+    } else out(progressLine(s, p, new Date()));
+    if (untilDone && p.pendingBatches === 0 && s.jobs.completed === 0) break;
+    await Promise.race([sleep(intervalMs), stop]);
+  }
+  bar?.stop();
 }
 
 function statusCommand(): Command {
@@ -179,9 +231,16 @@ function statusCommand(): Command {
     .addOption(queueOptions()[1])
     .option('--files', 'list the failed files with their errors')
     .option('--json', 'print JSON')
+    .option('--watch', 'keep showing progress (a bar on a terminal, plain lines otherwise) with rates and ETA until interrupted')
+    .addOption(new Option('--interval <s>', 'with --watch: seconds between readings').argParser(positiveSeconds).default(2))
+    .option('--until-done', 'with --watch: exit once no batch is waiting, active, delayed or awaiting commit')
     .action(async (o: AdminCliOptions) => {
       const wq = await openWorkQueue(o.queue, o.queueName);
       try {
+        if (o.watch) {
+          if (o.json || o.files) throw new OptionError('E_BAD_OPTION', '--watch: not with --json or --files (use them without --watch for one reading)');
+          return await watchStatus(wq, (o.interval ?? 2) * 1000, Boolean(o.untilDone));
+        }
         const s = await queueStatus(wq);
         const files = o.files ? await failedFileList(wq) : undefined;
         if (o.json) {
