@@ -5,6 +5,7 @@
  * images from MedPix 2.0, BUSI and PneumoniaMNIST (../shared/data). Reported as images/s and as the
  * ratio eval/bare (absolute numbers on shared machines are noisy; the ratio is the result).
  */
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

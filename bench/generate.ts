@@ -7,6 +7,7 @@
  * (absolute numbers on shared machines are noisy). Prints a Markdown table and writes
  * .bench/generate.json.
  */
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';

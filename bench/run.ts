@@ -4,6 +4,7 @@
  * ../shared/data, with 1 thread and with all cores. Speeds are reported as ratios against the
  * 1-thread run measured in the same process (absolute numbers on these shared machines are noisy).
  */
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';

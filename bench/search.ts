@@ -7,6 +7,7 @@
  *   with the bundled model, split into read / encode / index time (model-bound vs index-bound).
  * Writes .bench/search-<sizes>.json and prints a Markdown table.
  */
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -10,6 +10,7 @@
  *
  * usage: npx tsx scripts/convert-fullsize.ts [--images N] [--threads T] [--out bench/convert-fullsize.json]
  */
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';

@@ -8,6 +8,7 @@
  *
  * Writes docs/search-draft-report.json and the table block in docs/search.md.
  */
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -6,6 +6,7 @@
  * that renders SR (orthanc-webviewer shows images only).
  * Needs Debian's orthanc, orthanc-dicomweb, dcmtk and chromium, gdcm and ../shared/data. Run: npx tsx scripts/pacs-orthanc-screenshot.ts
  */
+import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
