@@ -152,7 +152,7 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
       },
     });
   }
-  const jobs = new Jobs(pipelines, dataRoot);
+  const jobs = new Jobs({ pipelines, served, dataRoot, onIndexChanged: () => pipelines.reload(['similar-case-search', 'draft-report']) });
   registerJobRoutes(app, jobs, limits);
   const openapi = openApiDocument(routes, { auth: Boolean(checkKey) });
   app.get('/openapi.json', async () => openapi);

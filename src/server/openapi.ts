@@ -1,7 +1,8 @@
-/** The OpenAPI 3.1 document of the `/v1/` API, generated from the route table and the shared result schemas. */
+/** The OpenAPI 3.1 document of the `/v1/` API, generated from the route table, the shared result schemas and the job routes. */
 import { packageVersion } from '../core/paths.js';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
 import { RESULT_SCHEMAS } from '../tasks/schemas.js';
+import { jobsOpenApiPaths } from './job-routes.js';
 import { inlineSchema, type RouteSpec } from './routes.js';
 
 const ERROR_REPLY = {
@@ -39,6 +40,9 @@ export function openApiDocument(routes: RouteSpec[], opts: { auth: boolean }): R
     }
     paths[`/v1/${r.path}`] = { [r.method.toLowerCase()]: op };
   }
+  const jobs = jobsOpenApiPaths(opts.auth);
+  Object.assign(paths, jobs.paths);
+  Object.assign(schemas, jobs.schemas);
   return {
     openapi: '3.1.0',
     info: { title: 'medvlm', version: packageVersion(), description: `Medical vision-language models over HTTP. ${RESEARCH_NOTICE}` },
