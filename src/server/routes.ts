@@ -58,7 +58,15 @@ const VIEW_PARAMS: ParamDoc[] = [
 
 const Health = {
   type: 'object',
-  properties: { status: { type: 'string' }, version: { type: 'string' }, notice: { type: 'string' }, index: { type: 'boolean' }, loaded: { type: 'array', items: { type: 'string' } } },
+  properties: {
+    status: { type: 'string' },
+    version: { type: 'string' },
+    notice: { type: 'string' },
+    index: { type: 'boolean' },
+    dataRoot: { type: 'boolean', description: 'jobs and paths under --data-root are available' },
+    pacs: { type: 'boolean', description: 'the /v1/pacs/ proxy to a configured PACS is available' },
+    loaded: { type: 'array', items: { type: 'string' } },
+  },
   required: ['status', 'version', 'notice', 'index', 'loaded'],
 };
 
@@ -80,7 +88,7 @@ const ModelList = {
 };
 
 /** Every endpoint under `/v1/`. */
-export function routeTable(opts: { hasIndex: boolean }): RouteSpec[] {
+export function routeTable(opts: { hasIndex: boolean; hasDataRoot?: boolean; hasPacs?: boolean }): RouteSpec[] {
   const all: RouteSpec[] = [
     {
       method: 'GET',
@@ -90,7 +98,7 @@ export function routeTable(opts: { hasIndex: boolean }): RouteSpec[] {
       body: 'none',
       params: [],
       inference: false,
-      handler: async ({ pipelines }) => ({ status: 'ok', version: packageVersion(), notice: RESEARCH_NOTICE, index: opts.hasIndex, loaded: pipelines.loaded() }),
+      handler: async ({ pipelines }) => ({ status: 'ok', version: packageVersion(), notice: RESEARCH_NOTICE, index: opts.hasIndex, dataRoot: Boolean(opts.hasDataRoot), pacs: Boolean(opts.hasPacs), loaded: pipelines.loaded() }),
     },
     {
       method: 'GET',
