@@ -288,6 +288,7 @@ function showGroupScores(g: Group): void {
   const top = g.card.querySelector('.top') as HTMLElement;
   top.textContent = `${g.scores[0].label} ${g.scores[0].score.toFixed(2)}`;
   top.dataset.label = g.scores[0].label;
+  top.dataset.score = String(g.scores[0].score);
   top.append(researchLabel());
 }
 
