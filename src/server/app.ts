@@ -164,7 +164,7 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
   const jobs = new Jobs({ pipelines, served, dataRoot, onIndexChanged: () => pipelines.reload(['similar-case-search', 'draft-report']) });
   registerJobRoutes(app, jobs, limits);
   if (o.pacs) registerPacsRoutes(app, { pacs: o.pacs, pipelines, limits, gated: (work) => withTimeout(track(gate.run(work)), timeoutMs) });
-  const openapi = openApiDocument(routes, { auth: Boolean(checkKey) });
+  const openapi = openApiDocument(routes, { auth: Boolean(checkKey), pacs: Boolean(o.pacs) });
   app.get('/openapi.json', async () => openapi);
   if (sessions) {
     // the login form trades a valid key (checked by the hook above) for a session cookie

@@ -134,3 +134,57 @@ export function registerPacsRoutes(app: FastifyInstance, ctx: PacsRouteContext):
     });
   });
 }
+
+const UID_PARAM = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9.]{1,64}$' } });
+
+/** The PACS endpoints for the OpenAPI document (when a PACS is configured). */
+export function pacsOpenApiPaths(auth: boolean): Record<string, unknown> {
+  const security = auth ? { security: [{ apiKey: [] }] } : {};
+  const error = { description: 'error: {error:{code, message}} with a stable code (E_PACS_AUTH, E_PACS_NOT_FOUND, ...)', content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorReply' } } } };
+  const json = (description: string) => ({ description, content: { 'application/json': { schema: { type: 'object' } } } });
+  const filter = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } });
+  return {
+    '/v1/pacs/studies': {
+      get: {
+        operationId: 'pacsStudies',
+        summary: 'QIDO-RS studies of the configured PACS, through the server',
+        parameters: [filter('patientId', 'PatientID (wildcards * ?)'), filter('studyDate', 'YYYYMMDD or a range A-B'), filter('modality', 'ModalitiesInStudy'), filter('accession', 'AccessionNumber'), filter('limit', 'at most 200 (default 50)')],
+        responses: { '200': json('{studies: [{studyUid, patientId, studyDate, accession, description, modalities, series, instances}]}'), default: error },
+        ...security,
+      },
+    },
+    '/v1/pacs/studies/{study}/series': { get: { operationId: 'pacsSeries', summary: "a study's series", parameters: [UID_PARAM('study')], responses: { '200': json('{series: [{seriesUid, modality, number, description, instances}]}'), default: error }, ...security } },
+    '/v1/pacs/studies/{study}/series/{series}/instances': {
+      get: { operationId: 'pacsInstances', summary: "a series' instances", parameters: [UID_PARAM('study'), UID_PARAM('series')], responses: { '200': json('{instances: [{sopInstanceUid, sopClassUid, number, frames}]}'), default: error }, ...security },
+    },
+    '/v1/pacs/studies/{study}/series/{series}/instances/{instance}': {
+      get: {
+        operationId: 'pacsInstance',
+        summary: "one instance's DICOM bytes as stored (WADO-RS)",
+        parameters: [UID_PARAM('study'), UID_PARAM('series'), UID_PARAM('instance')],
+        responses: { '200': { description: 'the DICOM file', content: { 'application/dicom': { schema: { type: 'string', format: 'binary' } } } }, default: error },
+        ...security,
+      },
+    },
+    '/v1/pacs/classify': {
+      post: {
+        operationId: 'pacsClassify',
+        summary: `zero-shot labels of a study or series in the PACS (as medvlm pacs classify --json), optionally stored back as one Comprehensive SR per series. ${RESEARCH_NOTICE}`,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['study', 'labels'],
+                properties: { study: { type: 'string' }, series: { type: 'string' }, labels: { type: 'string' }, templates: { type: 'string' }, storeSr: { type: 'boolean' }, dryRun: { type: 'boolean' } },
+              },
+            },
+          },
+        },
+        responses: { '200': json('{notice, model, results, sr}'), default: error },
+        ...security,
+      },
+    },
+  };
+}

@@ -77,6 +77,15 @@ describe.skipIf(Boolean(skip))('/v1/pacs with Orthanc', () => {
     expect(instances.map((i) => i.sopInstanceUid).sort()).toEqual(study.files.filter((f) => f.seriesUid === s0.seriesUid).map((f) => f.sopInstanceUid).sort());
   });
 
+  it('the PACS endpoints are in the OpenAPI document, which validates', async () => {
+    const SwaggerParser = (await import('@apidevtools/swagger-parser')).default;
+    const doc = (await (await fetch(`${server.base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    await SwaggerParser.validate(structuredClone(doc) as never);
+    expect(Object.keys(doc.paths).filter((p) => p.startsWith('/v1/pacs/')).sort()).toEqual(
+      ['/v1/pacs/classify', '/v1/pacs/studies', '/v1/pacs/studies/{study}/series', '/v1/pacs/studies/{study}/series/{series}/instances', '/v1/pacs/studies/{study}/series/{series}/instances/{instance}'].sort(),
+    );
+  });
+
   it('one instance as DICOM bytes, equal to the uploaded file', async () => {
     const f = studies.multiFrame.files[0];
     const r = await fetch(`${server.base}/v1/pacs/studies/${f.studyUid}/series/${f.seriesUid}/instances/${f.sopInstanceUid}`);
