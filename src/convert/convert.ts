@@ -159,7 +159,7 @@ export function convertCheckpoint(opts: ConvertOptions): ConvertResult {
       models: recipe.models,
       source: { path: src.checkpoint, format: ckpt.format, files: sourceHashes },
       architecture: { vision: arch.vision, text: arch.text, dims: d },
-      preprocessing: { ...pre, image_size: d.vision.imageSize, resample: 'bicubic (transformers.js CLIPImageProcessor)' },
+      preprocessing: { ...pre, image_size: d.vision.imageSize, resample: 'bicubic (Pillow-exact, computed by medvlm)' },
       context_length: contextLength,
       pad_token_id: tok.padId,
       logit_scale: logitScale,

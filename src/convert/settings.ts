@@ -49,10 +49,20 @@ export function effectivePreprocessing(recipe: Recipe, src: ConversionSource, im
     Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number') ? (v as [number, number, number]) : undefined;
   if (typeof pc.interpolation === 'string' && pc.interpolation !== 'bicubic') notes.push(`open_clip interpolation ${pc.interpolation} is written as bicubic`);
   if (typeof pc.resize_mode === 'string' && pc.resize_mode !== 'shortest') notes.push(`open_clip resize_mode ${pc.resize_mode} is written as shortest-edge resize + centre crop`);
-  return { resizeShortestEdge: imageSize, mean: triple(pc.mean) ?? recipe.preprocessing.mean, std: triple(pc.std) ?? recipe.preprocessing.std, notes };
+  return {
+    resizeShortestEdge: imageSize,
+    mean: triple(pc.mean) ?? recipe.preprocessing.mean,
+    std: triple(pc.std) ?? recipe.preprocessing.std,
+    cropRounding: recipe.preprocessing.cropRounding,
+    notes,
+  };
 }
 
-/** preprocessor_config.json for transformers.js' CLIPImageProcessor. */
+/**
+ * preprocessor_config.json in CLIPImageProcessor keys (Pillow bicubic resize of the shortest edge,
+ * centre crop); `medvlm_crop_rounding` records torchvision's crop rounding for open_clip models
+ * (medvlm's own preprocessing honours it; other readers ignore the key).
+ */
 export function preprocessorJson(p: Preprocessing, imageSize: number): object {
   return {
     image_processor_type: 'CLIPImageProcessor',
@@ -68,6 +78,7 @@ export function preprocessorJson(p: Preprocessing, imageSize: number): object {
     do_convert_rgb: true,
     image_mean: p.mean,
     image_std: p.std,
+    ...(p.cropRounding === 'round-half-even' ? { medvlm_crop_rounding: 'round-half-even' } : {}),
   };
 }
 

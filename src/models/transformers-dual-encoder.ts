@@ -8,6 +8,7 @@ import { InferenceError, inputError, MedvlmError } from '../core/errors.js';
 import {
   loadImageProcessor,
   loadModel,
+  float32Tensor,
   loadTokenizer,
   rgbToEngineImage,
   type EngineLoadContext,
@@ -21,6 +22,7 @@ import type { DualEncoder, ModelInfo, RGBImage, ScoringRule, StageTimes } from '
 import type { DualEncoderFamily } from './family.js';
 import { normalisedRows, pickOutput } from './embeddings.js';
 import { logitsFromConfig, logitsFromJointModel, type LogitSource } from './logit-params.js';
+import { preprocessImages, preprocessPlan, type PreprocessPlan } from '../transforms/preprocess.js';
 
 /** ModelInfo plus how the model was found and how its logit parameters were obtained. */
 export interface DualEncoderInfo extends ModelInfo {
@@ -32,6 +34,11 @@ export interface DualEncoderInfo extends ModelInfo {
   threads: number;
   /** Anything a report should mention (e.g. a fallback). */
   notes: string[];
+  /**
+   * Who resizes, crops and normalises: `medvlm` (Pillow-exact, the same in Node and the browser) or
+   * `engine` (transformers.js' processor, for preprocessor configs medvlm does not compute itself).
+   */
+  preprocessing: 'medvlm' | 'engine';
 }
 
 /** Batch sizes for encoding. */
@@ -56,6 +63,7 @@ export class TransformersDualEncoder implements DualEncoder {
     private readonly textModel: EngineModel,
     private readonly visionModel: EngineModel,
     private readonly batch: BatchSizes,
+    private readonly plan: PreprocessPlan | undefined,
   ) {
     this.scoring = family.scoring;
   }
@@ -80,6 +88,8 @@ export class TransformersDualEncoder implements DualEncoder {
     try {
       visionModel = await loadModel(ctx, family.visionModel);
       const notes: string[] = [];
+      const plan = preprocessPlan(processor.config);
+      if (!plan) notes.push(`preprocessor_config.json (${String(processor.config.image_processor_type ?? 'no type')}) is preprocessed by the engine, not medvlm: resizing may differ from Pillow's`);
       let logits = logitsFromConfig(config) ?? (await logitsFromJointModel(ctx, family, tokenizer, processor, files));
       if (!logits) {
         const d = family.defaultLogits(config);
@@ -93,7 +103,7 @@ export class TransformersDualEncoder implements DualEncoder {
       for (const f of loaded) if (files && (await files.exists(f))) present.push(f);
       const fileHashes = files ? await files.hashes(present) : {};
       const partial = new TransformersDualEncoder(
-        { id: ctx.id, family: family.name, location, dtype: ctx.dtype, embedDim: 0, fileHashes, source: sourceKind, logitSource: logits.source, threads: ctx.settings.threads, notes },
+        { id: ctx.id, family: family.name, location, dtype: ctx.dtype, embedDim: 0, fileHashes, source: sourceKind, logitSource: logits.source, threads: ctx.settings.threads, notes, preprocessing: plan ? 'medvlm' : 'engine' },
         family,
         logits.scale,
         logits.bias,
@@ -102,6 +112,7 @@ export class TransformersDualEncoder implements DualEncoder {
         textModel,
         visionModel,
         { ...DEFAULT_BATCH, ...batch },
+        plan,
       );
       partial.info.embedDim = (await partial.encodeTexts(['a']))[0].length;
       return partial;
@@ -120,16 +131,15 @@ export class TransformersDualEncoder implements DualEncoder {
     const out: Float32Array[] = [];
     for (let start = 0; start < images.length; start += this.batch.images) {
       const chunk = images.slice(start, start + this.batch.images);
-      const raw = chunk.map((img, k) => {
+      chunk.forEach((img, k) => {
         const expected = img.width * img.height * 3;
         if (!(img.width > 0 && img.height > 0) || img.data.length !== expected) {
           throw inputError('E_RASTER_INVALID', `image #${start + k}`, `expected ${img.width}x${img.height}x3 = ${expected} RGB bytes, got ${img.data.length}`);
         }
-        return rgbToEngineImage(img.data, img.width, img.height);
       });
       out.push(...(await this.run('image', async () => {
         const t0 = performance.now();
-        const { pixel_values } = await this.processor(raw);
+        const pixel_values = await this.pixelValues(chunk);
         const t1 = performance.now();
         const result = await this.visionModel({ pixel_values });
         this.stageTimes.preprocessMs += t1 - t0;
@@ -138,6 +148,16 @@ export class TransformersDualEncoder implements DualEncoder {
       })));
     }
     return out;
+  }
+
+  /** The vision tower's input for a batch: medvlm's own preprocessing where the config allows, else the engine's. */
+  private async pixelValues(images: RGBImage[]): Promise<unknown> {
+    if (this.plan) {
+      const batch = preprocessImages(images, this.plan);
+      return float32Tensor(batch.data, batch.dims);
+    }
+    const { pixel_values } = await this.processor(images.map((img) => rgbToEngineImage(img.data, img.width, img.height)));
+    return pixel_values;
   }
 
   /** L2-normalised text embeddings, one per text, in order. */

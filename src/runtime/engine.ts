@@ -3,7 +3,7 @@
  * engine's classes through narrow interfaces defined here, so they never see the library's own types.
  */
 import * as transformers from '@huggingface/transformers';
-import { AutoConfig, AutoProcessor, AutoTokenizer, RawImage, type ProgressInfo } from '@huggingface/transformers';
+import { AutoConfig, AutoProcessor, AutoTokenizer, RawImage, Tensor, type ProgressInfo } from '@huggingface/transformers';
 import { ModelLoadError, MedvlmError } from '../core/errors.js';
 import { applyRuntimeSettings, sessionOptionsFor, type RuntimeSettings } from './settings.js';
 import type { ModelDtype } from './dtype.js';
@@ -36,8 +36,8 @@ export type EngineTokenizer = (
   options: { padding: boolean | 'max_length'; truncation: boolean },
 ) => Record<string, unknown>;
 
-/** An image processor: RGB images → `{pixel_values}`. */
-export type EngineProcessor = (images: unknown[]) => Promise<Record<string, unknown>>;
+/** An image processor: RGB images → `{pixel_values}`; `config` is its preprocessor_config.json as loaded. */
+export type EngineProcessor = ((images: unknown[]) => Promise<Record<string, unknown>>) & { readonly config: Record<string, unknown> };
 
 /** The name of a transformers.js model class (e.g. `CLIPTextModelWithProjection`), as a family declares it. */
 export type EngineModelClass = string;
@@ -133,7 +133,10 @@ export async function loadTokenizer(ctx: EngineLoadContext): Promise<EngineToken
 export async function loadImageProcessor(ctx: EngineLoadContext): Promise<EngineProcessor> {
   try {
     const proc = await AutoProcessor.from_pretrained(engineId(ctx), baseOptions(ctx));
-    return async (images) => (await proc(images)) as unknown as Record<string, unknown>;
+    const run = async (images: unknown[]) => (await proc(images)) as unknown as Record<string, unknown>;
+    const raw = (proc as unknown as { image_processor?: { config?: unknown }; config?: unknown }).image_processor?.config ?? proc.config;
+    const config = raw && typeof raw === 'object' ? (JSON.parse(JSON.stringify(raw)) as Record<string, unknown>) : {};
+    return Object.assign(run, { config });
   } catch (e) {
     throw toModelLoadError(e, ctx, 'the image processor');
   }
@@ -165,4 +168,9 @@ export async function loadModel(ctx: EngineLoadContext, cls: EngineModelClass, d
 export function rgbToEngineImage(data: Uint8Array | Uint8ClampedArray, width: number, height: number): unknown {
   const view = data instanceof Uint8ClampedArray ? data : new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength);
   return new RawImage(view, width, height, 3);
+}
+
+/** A float32 engine tensor over `data` (no copy), e.g. pixel values medvlm preprocessed itself. */
+export function float32Tensor(data: Float32Array, dims: number[]): unknown {
+  return new Tensor('float32', data, dims);
 }

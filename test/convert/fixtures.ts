@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareInput } from '../../src/tasks/batch.js';
 import type { RGBImage } from '../../src/models/capabilities.js';
-import { loadImageProcessor, rgbToEngineImage } from '../../src/runtime/engine.js';
-import { resolveRuntimeSettings } from '../../src/runtime/env.js';
+import { preprocessImages, preprocessPlan } from '../../src/transforms/preprocess.js';
 import { DATA_DIR, runPython } from './helpers.js';
 
 /** Write medvlm-tiny's vocabulary as a BERT vocab.txt into `dir`; returns its path. */
@@ -39,12 +38,14 @@ export async function medpixSamples(n: number): Promise<{ files: string[]; image
   return { files, images, captions: rows.map((r) => r.caption) };
 }
 
-/** The pixel values medvlm's image processor makes for a folder's preprocessor_config.json, as raw float32 in `path`. */
+/** The pixel values medvlm's own preprocessing makes for a folder's preprocessor_config.json (what its encoder feeds the vision tower), as raw float32 in `path`. */
 export async function writePixelValues(folder: string, images: RGBImage[], path: string): Promise<number[]> {
-  const proc = await loadImageProcessor({ id: folder, source: { kind: 'folder', location: folder }, settings: resolveRuntimeSettings({}), dtype: 'fp32' });
-  const { pixel_values } = (await proc(images.map((i) => rgbToEngineImage(i.data, i.width, i.height)))) as { pixel_values: { dims: number[]; data: Float32Array } };
-  writeFileSync(path, new Uint8Array(pixel_values.data.buffer, pixel_values.data.byteOffset, pixel_values.data.byteLength));
-  return pixel_values.dims;
+  const config = JSON.parse(readFileSync(join(folder, 'preprocessor_config.json'), 'utf8')) as Record<string, unknown>;
+  const plan = preprocessPlan(config);
+  if (!plan) throw new Error(`${folder}: medvlm does not compute this preprocessor_config.json itself`);
+  const { data, dims } = preprocessImages(images, plan);
+  writeFileSync(path, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return dims;
 }
 
 import { cosine } from '../../src/core/vectors.js';

@@ -1,8 +1,9 @@
 /**
- * How close transformers.js' CLIPImageProcessor (what a converted folder's preprocessor_config.json
- * drives in medvlm) comes to open_clip's own preprocessing (PIL bicubic resize of the shortest
- * edge, centre crop, OpenAI mean/std; test/convert/preprocess_ref.py), on 16 MedPix views medvlm
- * decoded: pixel differences, and the embedding cosine through the PyTorch BiomedCLIP-layout reference.
+ * medvlm's own preprocessing of a converted folder (Pillow-exact bicubic resize, torchvision crop
+ * rounding from `medvlm_crop_rounding`) against open_clip's (test/convert/preprocess_ref.py: PIL
+ * resize, CenterCrop, ToTensor, Normalize), on 16 MedPix views medvlm decoded: pixel differences and
+ * the embedding cosine through the PyTorch BiomedCLIP-layout reference. The engine's processor
+ * (transformers.js, libvips without antialiasing) is measured beside it for the record.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,14 +12,16 @@ import { spawnSync } from 'node:child_process';
 import { convertCheckpoint } from '../../src/convert/convert.js';
 import { hasMedpix, hasTorch, PYTHON, runPython, tempDir } from './helpers.js';
 import { makeBiomedclipSource, medpixSamples, minCosine, SMALL_BIOMEDCLIP, writePixelValues } from './fixtures.js';
+import { loadImageProcessor, rgbToEngineImage } from '../../src/runtime/engine.js';
+import { resolveRuntimeSettings } from '../../src/runtime/env.js';
 
 const hasPil = spawnSync(PYTHON, ['-c', 'import PIL'], { stdio: 'ignore' }).status === 0;
 if (!hasPil) console.log('[skip] preprocessing comparison: /usr/bin/python3 without PIL (Debian python3-pil)');
 const run = hasTorch && hasMedpix && hasPil;
 let root = '';
 let theirs: Float32Array;
-/** Per resample setting of preprocessor_config.json: medvlm's pixels and the embedding cosine to open_clip's. */
-const measured: Record<string, { pixels: Float32Array; cos: number }> = {};
+/** medvlm's and the engine's pixels, and each one's embedding cosine to open_clip's. */
+const measured: Record<'medvlm' | 'engine', { pixels: Float32Array; cos: number }> = {} as never;
 
 beforeAll(async () => {
   if (!run) return;
@@ -41,33 +44,36 @@ beforeAll(async () => {
   writeFileSync(join(root, 'none.json'), '[]');
   runPython('reference_biomedclip.py', ['run', src, join(root, 'theirs.f32'), '16', join(root, 'none.json'), join(root, 'b.json')]);
   const b = JSON.parse(readFileSync(join(root, 'b.json'), 'utf8')) as { image: number[][] };
-  const preprocessor = JSON.parse(readFileSync(join(out, 'preprocessor_config.json'), 'utf8')) as Record<string, unknown>;
-  for (const [name, resample] of [['bicubic (3, written)', 3], ['lanczos (1)', 1], ['bilinear (2)', 2]] as const) {
-    writeFileSync(join(out, 'preprocessor_config.json'), JSON.stringify({ ...preprocessor, resample }));
-    await writePixelValues(out, images, join(root, 'ours.f32'));
-    runPython('reference_biomedclip.py', ['run', src, join(root, 'ours.f32'), '16', join(root, 'none.json'), join(root, 'a.json')]);
-    const a = JSON.parse(readFileSync(join(root, 'a.json'), 'utf8')) as { image: number[][] };
-    measured[name] = { pixels: read('ours.f32').slice(), cos: minCosine(a.image, b.image) };
+  await writePixelValues(out, images, join(root, 'medvlm.f32'));
+  const proc = await loadImageProcessor({ id: out, source: { kind: 'folder', location: out }, settings: resolveRuntimeSettings({}), dtype: 'fp32' });
+  const engine = (await proc(images.map((i) => rgbToEngineImage(i.data, i.width, i.height)))) as { pixel_values: { data: Float32Array } };
+  writeFileSync(join(root, 'engine.f32'), engine.pixel_values.data);
+  for (const name of ['medvlm', 'engine'] as const) {
+    runPython('reference_biomedclip.py', ['run', src, join(root, `${name}.f32`), '16', join(root, 'none.json'), join(root, `${name}.json`)]);
+    const a = JSON.parse(readFileSync(join(root, `${name}.json`), 'utf8')) as { image: number[][] };
+    measured[name] = { pixels: read(`${name}.f32`).slice(), cos: minCosine(a.image, b.image) };
   }
 }, 600_000);
 afterAll(() => { if (root) rmSync(root, { recursive: true, force: true }); });
 
-describe.skipIf(!run)('transformers.js CLIPImageProcessor vs open_clip (PIL) preprocessing', () => {
-  it('agrees closely: same geometry, small resampling differences (measured, with floors)', () => {
-    for (const [name, m] of Object.entries(measured)) {
-      expect(m.pixels.length).toBe(theirs.length);
-      let sum = 0;
-      let max = 0;
-      for (let i = 0; i < theirs.length; i++) {
-        const d = Math.abs(m.pixels[i] - theirs[i]);
-        sum += d;
-        if (d > max) max = d;
-      }
-      const mean = sum / theirs.length;
-      // In 8-bit steps of the normalised scale (1/255/std ≈ 0.0146).
-      console.log(`[preprocess] resample ${name}: mean |Δ| ${mean.toFixed(5)} (${(mean / 0.0146).toFixed(2)} grey levels), max |Δ| ${max.toFixed(3)}, embedding min cosine ${m.cos.toFixed(6)}`);
-    }
-    const written = measured['bicubic (3, written)'];
-    expect(written.cos).toBeGreaterThan(0.99);
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+describe.skipIf(!run)('medvlm preprocessing vs open_clip (PIL + torchvision) preprocessing', () => {
+  it('medvlm gives open_clip\'s pixels (float32 rounding only) and its embeddings; the engine processor does not', () => {
+    const ours = measured.medvlm;
+    const engine = measured.engine;
+    expect(ours.pixels.length).toBe(theirs.length);
+    const oursMax = maxAbsDiff(ours.pixels, theirs);
+    const engineMax = maxAbsDiff(engine.pixels, theirs);
+    console.log(`[preprocess] medvlm: max |Δ| ${oursMax.toExponential(2)}, embedding min cosine ${ours.cos.toFixed(9)}; engine: max |Δ| ${engineMax.toFixed(3)}, min cosine ${engine.cos.toFixed(6)}`);
+    // x/255 (torchvision) and x*(1/255) (Hugging Face) differ by at most one float32 ulp before normalising.
+    expect(oursMax).toBeLessThan(1e-5);
+    expect(1 - ours.cos).toBeLessThan(1e-6);
+    // The engine's resize is visibly different (grey levels, not ulps): the comparison can tell them apart.
+    expect(engineMax).toBeGreaterThan(0.05);
   });
 });

@@ -30,6 +30,7 @@ export interface ReferenceModel {
   texts: string[];
   token_ids: number[][];
   image_embeds: number[];
+  image_embeds_48x40: number[];
   text_embeds: number[][];
   logit_scale: number;
   logit_bias: number;

@@ -95,10 +95,9 @@ describe.skipIf(!hasChromium)('the web page in Chromium', () => {
         expect(inPage.map((l) => l.label)).toEqual(onServer.map((l) => l.label));
         const diff = Math.max(...inPage.map((l, i) => Math.abs(l.score - onServer[i].score)));
         diffs.push(`${file.split('/').pop()}: ${diff.toExponential(2)}`);
-        // the engine resizes with sharp in Node and with a canvas in the browser (test/browser/browser-entry.test.ts
-        // measures < 1e-3 on the JPEG/PNG samples, whose best label is saturated); on a near-tie the softmax
-        // amplifies the same small embedding difference, so only the ranking is required there
-        if (file === PNG) expect(diff).toBeLessThan(1e-3);
+        // medvlm preprocesses the same way in both (Pillow or libvips arithmetic written in TypeScript, not the
+        // engine's canvas/sharp resize), so even a near-tie DICOM agrees to ONNX Runtime's native vs wasm rounding
+        expect(diff).toBeLessThan(1e-4);
       }
       console.log(`in-browser vs server scores, max |difference| per image: ${diffs.join(', ')}`);
       if (hasCorpus) {

@@ -33,7 +33,7 @@ export const RECIPES: readonly Recipe[] = [
     ],
     ignore: BERT_IGNORE,
     logitScale: { key: 'logit_scale', exp: true },
-    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD },
+    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD, cropRounding: 'round-half-even' },
     tokenizer: { kind: 'wordpiece', lowercase: true, stripAccents: null, contextLength: 256 },
   },
   {
@@ -46,7 +46,7 @@ export const RECIPES: readonly Recipe[] = [
     keys: [...openClipVitRules('visual'), ...hfBertRules('text_encoder.transformer'), ...hfMlpProjRules('text_encoder.proj')],
     ignore: BERT_IGNORE,
     logitScale: { key: 'logit_scale', exp: true },
-    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD },
+    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD, cropRounding: 'round-half-even' },
     tokenizer: { kind: 'wordpiece', lowercase: true, stripAccents: null, contextLength: 256 },
   },
   {
@@ -59,7 +59,7 @@ export const RECIPES: readonly Recipe[] = [
     keys: [...openClipVitRules('visual'), ...openClipTextRules()],
     ignore: ['^attn_mask$', '^input_resolution$', '^context_length$', '^vocab_size$'],
     logitScale: { key: 'logit_scale', exp: true },
-    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD },
+    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD, cropRounding: 'round-half-even' },
     tokenizer: { kind: 'source-tokenizer-json', lowercase: true, stripAccents: null, contextLength: 77 },
   },
   {
@@ -72,7 +72,7 @@ export const RECIPES: readonly Recipe[] = [
     keys: hfClipRules(),
     ignore: ['\\.embeddings\\.position_ids$'],
     logitScale: { key: 'logit_scale', exp: true },
-    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD },
+    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD, cropRounding: 'floor' },
     tokenizer: { kind: 'source-tokenizer-json', lowercase: true, stripAccents: null, contextLength: 77 },
   },
   {
@@ -86,7 +86,7 @@ export const RECIPES: readonly Recipe[] = [
     // Training-only parts: the fusion transformer and MLM head, unused text-transformer leftovers, BN counters.
     ignore: [...BERT_IGNORE, 'num_batches_tracked$', '^fusion_module\\.', '^mlm_projection$', '^img_special_token$', '^positional_embedding$', '^ln_final\\.'],
     logitScale: { key: 'logit_scale', exp: true },
-    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD },
+    preprocessing: { resizeShortestEdge: 224, mean: OPENAI_MEAN, std: OPENAI_STD, cropRounding: 'round-half-even' },
     tokenizer: { kind: 'wordpiece', lowercase: true, stripAccents: null, contextLength: 77 },
   },
 ];

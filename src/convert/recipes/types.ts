@@ -71,6 +71,11 @@ export interface Preprocessing {
   resizeShortestEdge: number;
   mean: [number, number, number];
   std: [number, number, number];
+  /**
+   * How the centre crop's offset is rounded when the excess is odd: `round-half-even` for models
+   * trained with torchvision's CenterCrop (open_clip), `floor` for Hugging Face image processors.
+   */
+  cropRounding: 'floor' | 'round-half-even';
 }
 
 /** Tokenizer settings (BERT WordPiece from vocab.txt, or the source's own tokenizer.json). */

@@ -22,10 +22,29 @@ TEXTS = ["a photo of a chest x-ray", "Brain MRI showing a tumour."]
 IMAGE_SIZE = 32
 
 
-def test_image(size=IMAGE_SIZE):
+def test_image(size=IMAGE_SIZE, height=None):
     """The deterministic RGB test image, shape (H, W, 3) uint8: must match test/models/fixtures.ts."""
-    y, x, c = np.meshgrid(np.arange(size), np.arange(size), np.arange(3), indexing="ij")
+    y, x, c = np.meshgrid(np.arange(height or size), np.arange(size), np.arange(3), indexing="ij")
     return ((x * 8 + y * 3 + c * 50 + x * y) % 256).astype(np.uint8)
+
+
+def pil_resized(img, pre):
+    """Hugging Face's Python processor steps with Pillow: shortest-edge or fixed-size resize, floor-centred crop."""
+    from PIL import Image
+
+    h, w = img.shape[:2]
+    size = pre["size"]
+    if "shortest_edge" in size:
+        e = size["shortest_edge"]
+        nw, nh = (e, int(e * h / w)) if w <= h else (int(e * w / h), e)
+    else:
+        nw, nh = size["width"], size["height"]
+    out = np.asarray(Image.fromarray(img, "RGB").resize((nw, nh), pre.get("resample", 3)))
+    if pre.get("do_center_crop"):
+        ch, cw = pre["crop_size"]["height"], pre["crop_size"]["width"]
+        top, left = (nh - ch) // 2, (nw - cw) // 2
+        out = out[top : top + ch, left : left + cw]
+    return out
 
 
 def weights(path):
@@ -141,10 +160,15 @@ def reference(folder):
     wv = weights(f"{folder}/onnx/vision_model.onnx")
     wj = weights(f"{folder}/onnx/model.onnx")
 
-    img = test_image().astype(np.float64) / 255.0
-    img = (img - np.array(pre["image_mean"])) / np.array(pre["image_std"])
-    pixels = torch.from_numpy(img.transpose(2, 0, 1)[None].copy())
-    image_embeds = vision(pixels, wv, family, config["vision_config"])[0]
+    def embed(u8):
+        img = u8.astype(np.float64) / 255.0
+        img = (img - np.array(pre["image_mean"])) / np.array(pre["image_std"])
+        pixels = torch.from_numpy(img.transpose(2, 0, 1)[None].copy())
+        return vision(pixels, wv, family, config["vision_config"])[0]
+
+    image_embeds = embed(test_image())
+    # a 48x40 image through the model's preprocessing (Pillow resize + crop), as medvlm computes it
+    image_embeds_48x40 = embed(pil_resized(test_image(48, 40), pre))
 
     token_ids, text_embeds = [], []
     for t in TEXTS:
@@ -158,6 +182,7 @@ def reference(folder):
         "texts": TEXTS,
         "token_ids": token_ids,
         "image_embeds": image_embeds.tolist(),
+        "image_embeds_48x40": image_embeds_48x40.tolist(),
         "text_embeds": [t.tolist() for t in text_embeds],
         "logit_scale": math.exp(float(wj["logit_scale"])),
         "logit_bias": float(wj["logit_bias"]),
