@@ -512,7 +512,6 @@ function showJob(s: JobState): void {
   bar.max = Math.max(1, s.total);
   bar.value = s.done;
   $('jobStatus').textContent = `${s.kind}: ${s.status}, ${s.done} / ${s.total}${s.stage ? `, ${s.stage}` : ''}${s.error ? `: ${s.error.message} [${s.error.code}]` : ''}`;
-  document.body.dataset.job = s.status;
 }
 
 function showJobResult(s: JobState): void {
@@ -544,6 +543,7 @@ async function startJob(): Promise<void> {
     if (templateSet()) body.templates = templatesText();
   }
   $('jobResult').textContent = '';
+  delete document.body.dataset.job;
   try {
     const state = (await postJson('jobs', body)) as JobState;
     jobId = state.id;
@@ -560,6 +560,7 @@ async function startJob(): Promise<void> {
     const final = (await (await fetch(`/v1/jobs/${state.id}`)).json()) as JobState;
     showJob(final);
     showJobResult(final);
+    document.body.dataset.job = final.status;
   } catch (e) {
     $('jobStatus').textContent = (e as Error).message;
     document.body.dataset.job = 'error';
