@@ -133,10 +133,18 @@ export class Jobs {
     });
   }
 
+  /** Index and eval jobs load a model of their own: one such job at a time, others are refused (503, Retry-After). */
+  private oneHeavyJob(): void {
+    if ([...this.jobs.values()].some((j) => j.state.status === 'running' && j.state.kind !== 'classify-folder')) {
+      throw new HttpError('E_HTTP_BUSY', 'an index or eval job is running; retry when it has finished', { retryAfter: 10 });
+    }
+  }
+
   /** Start adding the images of `folder` (relative to the data root) to the served index, with the index's own model. */
   async startIndexFolder(folder: string): Promise<JobState> {
     const dir = this.o.served.index;
     if (!dir) throw optionError('index', 'index jobs add to the served index; the server runs without --index');
+    this.oneHeavyJob();
     const files = await this.imagesUnder(folder);
     const root = this.root();
     return this.start('index-folder', files.length, async ({ signal, progress }) => {
@@ -180,6 +188,7 @@ export class Jobs {
     if (!datasets.length || unknown.length) throw optionError('datasets', `expected data set ids from medvlm datasets (${[...known].join(', ')})`);
     const bad = tasks.filter((t) => !(EVAL_TASKS as readonly string[]).includes(t));
     if (bad.length) throw optionError('tasks', `expected some of ${EVAL_TASKS.join(', ')}`);
+    this.oneHeavyJob();
     this.evalOut ??= mkdtempSync(join(tmpdir(), 'medvlm-serve-eval-'));
     const out = this.evalOut;
     const model = this.o.served.model ?? DEFAULT_MODEL;

@@ -125,8 +125,12 @@ describe.skipIf(!hasData)('/v1/jobs eval on the real PneumoniaMNIST test split',
     expect(Math.abs(result.cells[0].metrics.accuracy.value - ref.pneumoniamnist_test.acc.value)).toBeLessThanOrEqual(1 / 624 + 1e-9);
   }, 300_000);
 
-  it('can be cancelled (embeddings of the first run are cached, so cancel at once)', async () => {
+  it('one at a time, and can be cancelled (embeddings of the first run are cached, so cancel at once)', async () => {
     const job = await start({ kind: 'eval', datasets: 'pneumoniamnist', tasks: 'zeroshot' }, evalServer.base);
+    // one job that loads its own model at a time: a second is refused with Retry-After
+    const second = await fetch(`${evalServer.base}/v1/jobs`, { method: 'POST', body: JSON.stringify({ kind: 'eval', datasets: 'pneumoniamnist' }), headers: { 'content-type': 'application/json' } });
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('10');
     await fetch(`${evalServer.base}/v1/jobs/${job.id}`, { method: 'DELETE' });
     const events = await follow(job.id, evalServer.base);
     expect(events.at(-1)).toMatchObject({ event: 'end', data: { status: 'cancelled' } });
