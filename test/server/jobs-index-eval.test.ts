@@ -139,6 +139,25 @@ describe.skipIf(!hasData)('/v1/jobs eval on the real PneumoniaMNIST test split',
     expect(final.result).toBeUndefined();
   }, 300_000);
 
+  it('stops mid-embedding when cancelled (a fresh server: nothing cached)', async () => {
+    const fresh = await startTestServer({ dataRoot: SHARED_DATA });
+    try {
+      const job = await start({ kind: 'eval', datasets: 'pneumoniamnist', tasks: 'zeroshot' }, fresh.base);
+      const res = await fetch(`${fresh.base}/v1/jobs/${job.id}/events`);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = '';
+      while (!seen.includes('event: progress')) seen += (await reader.read()).value ?? '';
+      await fetch(`${fresh.base}/v1/jobs/${job.id}`, { method: 'DELETE' });
+      while (!(await reader.read()).done);
+      const final = await state(job.id, fresh.base);
+      expect(final.status).toBe('cancelled');
+      expect(final.done).toBeLessThan(624);
+      expect(final.result).toBeUndefined();
+    } finally {
+      await fresh.close();
+    }
+  }, 300_000);
+
   it('refuses unknown data sets and tasks', async () => {
     for (const [body, option] of [[{ kind: 'eval', datasets: '../../etc' }, 'datasets'], [{ kind: 'eval', datasets: 'pneumoniamnist', tasks: 'train' }, 'tasks']] as const) {
       const r = await fetch(`${evalServer.base}/v1/jobs`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });

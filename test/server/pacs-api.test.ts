@@ -5,13 +5,14 @@
  * same JSON as `medvlm pacs classify --json`, stores the SR once (a second request finds it stored),
  * and never shows the PACS address or credentials in an answer. Wrong PACS credentials are a typed error.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DicomwebClient } from '../../src/pacs/client.js';
 import { str } from '../../src/pacs/dicom-json.js';
-import { medvlm } from '../cli/helpers.js';
+import { medvlm, ROOT } from '../cli/helpers.js';
 import { buildDicomCorpus } from '../support/dicom-corpus.js';
 import { orthancUnavailable, startOrthanc, type TestOrthanc } from '../support/orthanc.js';
 import { buildPacsCorpus, type PacsCorpus } from '../support/pacs-corpus.js';
@@ -129,6 +130,32 @@ describe.skipIf(Boolean(skip))('/v1/pacs with Orthanc', () => {
     expect((await get('/v1/pacs/studies?patientId=a%0ab')).status).toBe(400);
     expect((await post({ study: 'x', labels: LABELS })).status).toBe(400);
   });
+
+  it('medvlm serve --pacs-url with the password from a file: the panel API works, no secret on the command line', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--no-web', '--pacs-url', orthanc.dicomWebUrl, '--pacs-user', orthanc.user, '--pacs-password-file', orthanc.passwordFile], {
+      cwd: ROOT,
+      env: { ...process.env, MEDVLM_OFFLINE: '1' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      let err = '';
+      const base = await new Promise<string>((ok, fail) => {
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+          const m = /serving (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+          if (m) ok(m[1]);
+        });
+        child.on('exit', () => fail(new Error(`medvlm serve exited: ${err}`)));
+      });
+      expect((await (await fetch(`${base}/v1/health`)).json()) as Record<string, unknown>).toMatchObject({ pacs: true });
+      const r = await fetch(`${base}/v1/pacs/studies?patientId=${studies.multiFrame.patientId}`);
+      expect(r.status).toBe(200);
+      expect(((await r.json()) as { studies: Array<{ studyUid: string }> }).studies.map((x) => x.studyUid)).toEqual([studies.multiFrame.studyUid]);
+      expect(err).not.toContain(orthanc.password);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 120_000);
 
   it('wrong PACS credentials are a typed error (502 E_PACS_AUTH), the server stays up', async () => {
     const wrong = new DicomwebClient({ url: orthanc.dicomWebUrl, auth: { kind: 'basic', user: orthanc.user, password: 'not-the-password' }, retries: 0 });
