@@ -167,6 +167,13 @@ describe.skipIf(!hasChromium)('the page panels in Chromium', () => {
       expect(await page.$$eval('#jobResult tr', (rows) => rows.length)).toBe(SAMPLES.length);
       expect(await page.textContent('#jobStatus')).toContain(`done, ${SAMPLES.length} / ${SAMPLES.length}`);
 
+      // "open a folder": every image of it, one gallery card each
+      await page.evaluate(() => delete document.body.dataset.groups);
+      await page.setInputFiles('#folder', join(DATA, 'set'));
+      await page.waitForFunction(() => document.body.dataset.groups !== undefined, undefined, { timeout: 60_000 });
+      expect(await page.evaluate(() => document.body.dataset.groups)).toBe(String(SAMPLES.length));
+      expect(await page.$$eval('#gallery .card', (els) => els.map((e) => (e as HTMLElement).dataset.key))).toEqual(expect.arrayContaining(SAMPLES.map((f) => `file:set/${f}`)));
+
       if (studies && client) {
         // the PACS panel: browse, open a series in the viewer, analyse, store the SR
         await page.click('#pacsSearch');
