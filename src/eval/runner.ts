@@ -68,6 +68,8 @@ export interface RunEvalOptions {
   view?: ViewOptions;
   batchSize?: number;
   onEvent?: (e: EvalEvent) => void;
+  /** Stops the grid: no further cell starts, and a cell being embedded stops at its next batch (not recorded as failed). */
+  signal?: AbortSignal;
 }
 
 /** What a run did. */
@@ -131,7 +133,10 @@ async function embed(ctx: Context, cell: Cell, split: string, items: EvalItem[],
       cache: ctx.cache,
       view: opts.view ?? {},
       batchSize: opts.batchSize ?? 16,
-      onProgress: (done, total, name) => emit({ type: 'embed-progress', done, total, name }),
+      onProgress: (done, total, name) => {
+        opts.signal?.throwIfAborted();
+        emit({ type: 'embed-progress', done, total, name });
+      },
     });
   } finally {
     emit({ type: 'embed-end', cell });
@@ -314,6 +319,7 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalSummary> {
   for (const model of opts.models) {
     const cells = todo.filter((t) => t.cell.model === model);
     if (cells.length === 0) continue;
+    if (opts.signal?.aborted) break;
     let encoder: DualEncoder;
     try {
       encoder = await opts.load(model);
@@ -329,6 +335,7 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalSummary> {
     try {
       const caches = new Map<string, EmbeddingCache>();
       for (const { cell, spec } of cells) {
+        if (opts.signal?.aborted) break;
         emit({ type: 'cell-start', cell, index: ++index, total: todo.length });
         try {
           let dataset = datasets.get(spec.id);
@@ -349,6 +356,7 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalSummary> {
           summary.written.push(file);
           emit({ type: 'cell-done', cell, file, result });
         } catch (e) {
+          if (opts.signal?.aborted) break;
           const error = errorToJSON(e);
           summary.failed.push({ cell, error });
           emit({ type: 'cell-failed', cell, error });

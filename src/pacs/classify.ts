@@ -194,3 +194,14 @@ export async function classifyStudy(client: DicomwebClient, encoder: DualEncoder
     results: s.results.map(({ embedding, ...r }) => ({ ...r, labels: scoreEmbedding(encoder, embedding, labels, labelEmbs) })),
   }));
 }
+
+/** One JSON row per instance (`medvlm pacs classify --json` results, also `/v1/pacs/classify`): as `medvlm classify --json` per file, with the UIDs. */
+export function classifyRows(series: SeriesScores[], top?: number): unknown[] {
+  return series.flatMap((s) => [
+    ...s.results.map((r) => ({
+      studyUid: s.studyUid, seriesUid: s.seriesUid, sopInstanceUid: r.instance.sopInstanceUid, sha256: r.sha256,
+      ...(r.frame !== undefined ? { frame: r.frame } : {}), labels: top ? r.labels.slice(0, top) : r.labels,
+    })),
+    ...s.failed.map((f) => ({ studyUid: s.studyUid, seriesUid: s.seriesUid, sopInstanceUid: f.instance.sopInstanceUid, error: f.error })),
+  ]);
+}

@@ -13,7 +13,9 @@ import { registerJobRoutes } from './job-routes.js';
 import { ConcurrencyGate, withTimeout } from './gate.js';
 import { HttpError, toHttpError } from './http-errors.js';
 import { jsonDepth } from './json-depth.js';
+import { PageSessions } from './page-sessions.js';
 import { openApiDocument } from './openapi.js';
+import { registerPacsRoutes, type PacsProxyOptions } from './pacs-routes.js';
 import { readRequestInput } from './request-input.js';
 import { resultSchema, routeTable } from './routes.js';
 import { registerWebPage, type WebPageOptions } from './web-page.js';
@@ -43,11 +45,16 @@ export interface ServerOptions {
   log?: NodeJS.WritableStream;
   /** Folder whose images requests may name by relative `path` (default: none; paths refused). */
   dataRoot?: string;
+  /** A PACS to proxy under `/v1/pacs/` for the page's PACS panel (address and credentials stay in the server). */
+  pacs?: PacsProxyOptions;
   /** Serve the web page (default: no). */
   web?: WebPageOptions;
 }
 
 const JSON_DEPTH_LIMIT = 32;
+
+/** Paths open without a key when keys are configured: liveness, and the page's login form and its script. */
+const OPEN_WITH_KEYS = new Set(['/v1/health', '/', '/app/login.js']);
 
 /** Build the app (not listening yet). Close it with `app.close()`: that also disposes the warm pipelines. */
 export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstance> {
@@ -59,6 +66,7 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
   const served = o.served ?? {};
   const pipelines = new WarmPipelines(served);
   const checkKey = o.apiKeys?.length ? apiKeyChecker(o.apiKeys) : undefined;
+  const sessions = checkKey ? new PageSessions() : undefined;
   const hasIndex = Boolean(served.index);
   const dataRoot = o.dataRoot ? dataRootOf(o.dataRoot) : undefined;
   const limits = { maxUploadBytes: maxUpload, ...(dataRoot ? { dataRoot } : {}) };
@@ -78,7 +86,8 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
       reply.header('connection', 'close');
       throw new HttpError('E_HTTP_TOO_LARGE', `the request body (${length} bytes) is larger than the server accepts (${maxUpload} bytes)`);
     }
-    if (checkKey && req.url.startsWith('/v1/') && req.url !== '/v1/health' && !checkKey(presentedKey(req.headers))) {
+    // with keys: everything but health and the login page needs a key or the page's session cookie
+    if (checkKey && !OPEN_WITH_KEYS.has(req.url.split('?')[0]) && !checkKey(presentedKey(req.headers)) && !sessions!.valid(req.headers.cookie)) {
       reply.header('www-authenticate', 'Bearer');
       throw new HttpError('E_HTTP_UNAUTHORIZED', 'a valid API key is required (Authorization: Bearer KEY)');
     }
@@ -139,7 +148,7 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
     void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
     return p;
   };
-  const routes = routeTable({ hasIndex });
+  const routes = routeTable({ hasIndex, hasDataRoot: Boolean(dataRoot), hasPacs: Boolean(o.pacs) });
   for (const r of routes) {
     app.route({
       method: r.method,
@@ -152,11 +161,18 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
       },
     });
   }
-  const jobs = new Jobs(pipelines, dataRoot);
+  const jobs = new Jobs({ pipelines, served, dataRoot, onIndexChanged: () => pipelines.reload(['similar-case-search', 'draft-report']) });
   registerJobRoutes(app, jobs, limits);
-  const openapi = openApiDocument(routes, { auth: Boolean(checkKey) });
+  if (o.pacs) registerPacsRoutes(app, { pacs: o.pacs, pipelines, limits, gated: (work) => withTimeout(track(gate.run(work)), timeoutMs) });
+  const openapi = openApiDocument(routes, { auth: Boolean(checkKey), pacs: Boolean(o.pacs) });
   app.get('/openapi.json', async () => openapi);
-  if (o.web) await registerWebPage(app, o.web, async () => (await pipelines.get('zero-shot-image-classification')).encoder.info.location);
+  if (sessions) {
+    // the login form trades a valid key (checked by the hook above) for a session cookie
+    app.post('/v1/session', async (_req, reply) => reply.header('set-cookie', sessions.issue()).code(204).send());
+    app.delete('/v1/session', async (req, reply) => reply.header('set-cookie', sessions.end(req.headers.cookie)).code(204).send());
+  }
+  const signedIn = (req: FastifyRequest) => !checkKey || checkKey(presentedKey(req.headers)) || sessions!.valid(req.headers.cookie);
+  if (o.web) await registerWebPage(app, o.web, async () => (await pipelines.get('zero-shot-image-classification')).encoder.info.location, signedIn);
   app.addHook('onClose', async () => {
     await jobs.close();
     await Promise.allSettled([...inFlight]);

@@ -1,7 +1,9 @@
-/** The OpenAPI 3.1 document of the `/v1/` API, generated from the route table and the shared result schemas. */
+/** The OpenAPI 3.1 document of the `/v1/` API, generated from the route table, the shared result schemas and the job routes. */
 import { packageVersion } from '../core/paths.js';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
 import { RESULT_SCHEMAS } from '../tasks/schemas.js';
+import { jobsOpenApiPaths } from './job-routes.js';
+import { pacsOpenApiPaths } from './pacs-routes.js';
 import { inlineSchema, type RouteSpec } from './routes.js';
 
 const ERROR_REPLY = {
@@ -10,8 +12,8 @@ const ERROR_REPLY = {
   properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', pattern: '^E_[A-Z0-9_]+$' }, message: { type: 'string' }, option: { type: 'string' } } } },
 };
 
-/** Build the OpenAPI document. `auth`: document the bearer key scheme. */
-export function openApiDocument(routes: RouteSpec[], opts: { auth: boolean }): Record<string, unknown> {
+/** Build the OpenAPI document. `auth`: document the bearer key scheme; `pacs`: the PACS proxy endpoints. */
+export function openApiDocument(routes: RouteSpec[], opts: { auth: boolean; pacs?: boolean }): Record<string, unknown> {
   const schemas: Record<string, unknown> = { ErrorReply: ERROR_REPLY };
   for (const [name, s] of Object.entries(RESULT_SCHEMAS)) schemas[name] = inlineSchema(s);
   const paths: Record<string, unknown> = {};
@@ -39,6 +41,10 @@ export function openApiDocument(routes: RouteSpec[], opts: { auth: boolean }): R
     }
     paths[`/v1/${r.path}`] = { [r.method.toLowerCase()]: op };
   }
+  const jobs = jobsOpenApiPaths(opts.auth);
+  Object.assign(paths, jobs.paths);
+  Object.assign(schemas, jobs.schemas);
+  if (opts.pacs) Object.assign(paths, pacsOpenApiPaths(opts.auth));
   return {
     openapi: '3.1.0',
     info: { title: 'medvlm', version: packageVersion(), description: `Medical vision-language models over HTTP. ${RESEARCH_NOTICE}` },

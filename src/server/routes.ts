@@ -9,9 +9,8 @@ import { packageVersion } from '../core/paths.js';
 import { listModels } from '../models/catalog.js';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
 import { RESULT_SCHEMAS, type ResultSchemaName } from '../tasks/schemas.js';
-import { builtinTemplateNames, loadTemplates } from '../tasks/templates-files.js';
-import type { TemplateSet } from '../tasks/templates.js';
 import { boolField, intField, listField, numberField, requiredField, requireImage, viewField, type RequestInput } from './request-input.js';
+import { templatesFromField } from './templates-field.js';
 import type { WarmPipelines } from './warm-pipelines.js';
 
 /** A documented request option (form field or query parameter). */
@@ -57,18 +56,17 @@ const VIEW_PARAMS: ParamDoc[] = [
   { name: 'volume', type: 'integer', description: 'NIfTI volume of a 4D file (default 0)' },
 ];
 
-/** Only built-in template sets by name: a file path from HTTP is never opened. */
-function templatesField(input: RequestInput): TemplateSet | undefined {
-  const name = input.fields.templates;
-  if (name === undefined || name === '') return undefined;
-  const names = builtinTemplateNames();
-  if (!names.includes(name)) throw optionError('templates', `${JSON.stringify(name.slice(0, 40))} is not a built-in template set (built-in: ${names.join(', ')})`);
-  return loadTemplates(name);
-}
-
 const Health = {
   type: 'object',
-  properties: { status: { type: 'string' }, version: { type: 'string' }, notice: { type: 'string' }, index: { type: 'boolean' }, loaded: { type: 'array', items: { type: 'string' } } },
+  properties: {
+    status: { type: 'string' },
+    version: { type: 'string' },
+    notice: { type: 'string' },
+    index: { type: 'boolean' },
+    dataRoot: { type: 'boolean', description: 'jobs and paths under --data-root are available' },
+    pacs: { type: 'boolean', description: 'the /v1/pacs/ proxy to a configured PACS is available' },
+    loaded: { type: 'array', items: { type: 'string' } },
+  },
   required: ['status', 'version', 'notice', 'index', 'loaded'],
 };
 
@@ -90,7 +88,7 @@ const ModelList = {
 };
 
 /** Every endpoint under `/v1/`. */
-export function routeTable(opts: { hasIndex: boolean }): RouteSpec[] {
+export function routeTable(opts: { hasIndex: boolean; hasDataRoot?: boolean; hasPacs?: boolean }): RouteSpec[] {
   const all: RouteSpec[] = [
     {
       method: 'GET',
@@ -100,7 +98,7 @@ export function routeTable(opts: { hasIndex: boolean }): RouteSpec[] {
       body: 'none',
       params: [],
       inference: false,
-      handler: async ({ pipelines }) => ({ status: 'ok', version: packageVersion(), notice: RESEARCH_NOTICE, index: opts.hasIndex, loaded: pipelines.loaded() }),
+      handler: async ({ pipelines }) => ({ status: 'ok', version: packageVersion(), notice: RESEARCH_NOTICE, index: opts.hasIndex, dataRoot: Boolean(opts.hasDataRoot), pacs: Boolean(opts.hasPacs), loaded: pipelines.loaded() }),
     },
     {
       method: 'GET',
@@ -133,7 +131,7 @@ export function routeTable(opts: { hasIndex: boolean }): RouteSpec[] {
       body: 'image',
       params: [
         { name: 'labels', type: 'string', required: true, description: 'comma-separated labels, e.g. "chest,head,abdomen"' },
-        { name: 'templates', type: 'string', description: 'built-in prompt template set (default medical)' },
+        { name: 'templates', type: 'string', description: 'prompt ensemble: a built-in template set (default medical), or templates one per line, each with {} where the label goes' },
         { name: 'top', type: 'integer', description: 'keep only the n best labels' },
         ...VIEW_PARAMS,
       ],
@@ -141,7 +139,7 @@ export function routeTable(opts: { hasIndex: boolean }): RouteSpec[] {
       handler: async ({ input, pipelines }) => {
         const bytes = requireImage(input);
         const labels = requiredField(input, 'labels');
-        const templates = templatesField(input);
+        const templates = templatesFromField(input.fields.templates);
         const top = intField(input, 'top', 1, 10_000);
         const classify = await pipelines.get('zero-shot-image-classification');
         const scores = await classify(bytes, labels, { view: viewField(input), ...(templates ? { templates } : {}), ...(top ? { top } : {}) });
@@ -174,7 +172,7 @@ export function routeTable(opts: { hasIndex: boolean }): RouteSpec[] {
       params: [
         { name: 'question', type: 'string', required: true, description: 'e.g. "Is there a pleural effusion?"' },
         { name: 'choices', type: 'string', description: 'candidate answers, comma-separated' },
-        { name: 'templates', type: 'string', description: 'built-in prompt template set for choices (default medical)' },
+        { name: 'templates', type: 'string', description: 'prompt ensemble for choices: a built-in set (default medical), or templates one per line with {}' },
         ...VIEW_PARAMS,
       ],
       inference: true,
@@ -182,7 +180,7 @@ export function routeTable(opts: { hasIndex: boolean }): RouteSpec[] {
         const bytes = requireImage(input);
         const question = requiredField(input, 'question');
         const choices = listField(input, 'choices');
-        const templates = templatesField(input);
+        const templates = templatesFromField(input.fields.templates);
         const ask = await pipelines.get('visual-question-answering');
         const r = await ask(bytes, question, { view: viewField(input), ...(choices?.length ? { choices } : {}), ...(templates ? { templates } : {}) });
         return { ...r, image: input.name };

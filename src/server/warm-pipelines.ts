@@ -14,6 +14,7 @@ export interface ServedModel {
 /** Lazily built, shared pipelines. A pipeline that failed to load is retried on the next request. */
 export class WarmPipelines {
   private readonly made = new Map<PipelineTask, Promise<unknown>>();
+  private readonly retired = new Set<Promise<unknown>>();
 
   constructor(private readonly served: ServedModel) {}
 
@@ -30,6 +31,23 @@ export class WarmPipelines {
     return p;
   }
 
+  /**
+   * Build `tasks` afresh on their next use (after the index changed on disk). The old pipelines are
+   * disposed once requests that may still hold them have had their time (`graceMs`), or on close.
+   */
+  reload(tasks: PipelineTask[], graceMs = 150_000): void {
+    for (const task of tasks) {
+      const old = this.made.get(task);
+      if (!old) continue;
+      this.made.delete(task);
+      this.retired.add(old);
+      const timer = setTimeout(() => {
+        if (this.retired.delete(old)) void disposeOf(old); // else close() disposed it
+      }, graceMs);
+      timer.unref();
+    }
+  }
+
   /** Tasks whose pipeline is loaded (or loading). */
   loaded(): PipelineTask[] {
     return [...this.made.keys()];
@@ -37,8 +55,13 @@ export class WarmPipelines {
 
   /** Dispose every pipeline. */
   async close(): Promise<void> {
-    const all = [...this.made.values()];
+    const all = [...this.made.values(), ...this.retired];
     this.made.clear();
-    await Promise.all(all.map(async (p) => (await (p as Promise<{ dispose(): Promise<void> }>).catch(() => undefined))?.dispose()));
+    this.retired.clear();
+    await Promise.all(all.map(disposeOf));
   }
+}
+
+async function disposeOf(p: Promise<unknown>): Promise<void> {
+  await (await (p as Promise<{ dispose(): Promise<void> }>).catch(() => undefined))?.dispose();
 }

@@ -5,11 +5,11 @@
  * so "run in this browser" needs nothing but this server and sends it no image byte.
  */
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../core/paths.js';
-import { PAGE_CSP, pageHtml } from '../web/page-html.js';
+import { loginHtml, PAGE_CSP, pageHtml } from '../web/page-html.js';
 
 /** Options of the web page. */
 export interface WebPageOptions {
@@ -24,8 +24,11 @@ function packageDir(...parts: string[]): string {
   return dir;
 }
 
-/** Register the page and its static files; `modelFolder` gives the served model's folder (files for in-browser inference). */
-export async function registerWebPage(app: FastifyInstance, o: WebPageOptions, modelFolder: () => Promise<string>): Promise<void> {
+/**
+ * Register the page and its static files; `modelFolder` gives the served model's folder (files for
+ * in-browser inference); `signedIn` says whether a request may see the page (else `/` is the login form).
+ */
+export async function registerWebPage(app: FastifyInstance, o: WebPageOptions, modelFolder: () => Promise<string>, signedIn: (req: FastifyRequest) => boolean = () => true): Promise<void> {
   const mounts: Array<[string, string]> = [
     ['/app/', o.bundleDir],
     ['/ort/', packageDir('onnxruntime-web', 'dist')],
@@ -42,7 +45,8 @@ export async function registerWebPage(app: FastifyInstance, o: WebPageOptions, m
     return reply.sendFile(rel, await modelFolder());
   });
   const html = pageHtml();
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(html));
+  const login = loginHtml();
+  app.get('/', async (req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(signedIn(req) ? html : login));
   app.addHook('onSend', async (req, reply, payload) => {
     if (!req.url.startsWith('/v1/')) reply.header('content-security-policy', PAGE_CSP);
     return payload;

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { RESEARCH_NOTICE, DEFAULT_MODEL } from '../../models/defaults.js';
-import { classifyStudy, type SeriesScores } from '../../pacs/classify.js';
+import { classifyRows, classifyStudy, type SeriesScores } from '../../pacs/classify.js';
 import { DicomwebClient, type QidoFilters } from '../../pacs/client.js';
 import { str, strs, num, isUid, type DicomJson } from '../../pacs/dicom-json.js';
 import { resolveAuth } from '../../pacs/auth.js';
@@ -185,17 +185,6 @@ interface ClassifyCliOptions extends ConnectionCliOptions, ModelCliOptions, View
   storeSr?: boolean;
   dryRun?: boolean;
   srOut?: string;
-}
-
-/** One JSON row per instance, as `medvlm classify --json` prints per file. */
-function classifyRows(series: SeriesScores[], top?: number): unknown[] {
-  return series.flatMap((s) => [
-    ...s.results.map((r) => ({
-      studyUid: s.studyUid, seriesUid: s.seriesUid, sopInstanceUid: r.instance.sopInstanceUid, sha256: r.sha256,
-      ...(r.frame !== undefined ? { frame: r.frame } : {}), labels: top ? r.labels.slice(0, top) : r.labels,
-    })),
-    ...s.failed.map((f) => ({ studyUid: s.studyUid, seriesUid: s.seriesUid, sopInstanceUid: f.instance.sopInstanceUid, error: f.error })),
-  ]);
 }
 
 function classifyCommand(): Command {

@@ -20,6 +20,11 @@ interface ServeCliOptions {
   offline?: boolean;
   web: boolean;
   quiet?: boolean;
+  pacsUrl?: string;
+  pacsUser?: string;
+  pacsPasswordFile?: string;
+  pacsTokenFile?: string;
+  pacsCaFile?: string;
 }
 
 /** `medvlm serve`: the HTTP API (`/v1/...`, `/openapi.json`) and the web page. */
@@ -41,6 +46,11 @@ export function serveCommand(): Command {
     .option('--offline', 'never contact a model hub (also MEDVLM_OFFLINE=1)')
     .option('--no-web', 'serve the API only, no web page')
     .option('--quiet', 'no request log on stderr')
+    .option('--pacs-url <url>', "DICOMweb root of a PACS for the page's PACS panel, proxied by the server (or MEDVLM_PACS_URL)")
+    .option('--pacs-user <name>', 'PACS basic-auth user (or MEDVLM_PACS_USER); the password from --pacs-password-file or MEDVLM_PACS_PASSWORD')
+    .option('--pacs-password-file <file>', 'file whose first line is the PACS password')
+    .option('--pacs-token-file <file>', 'file whose first line is a PACS bearer token (or MEDVLM_PACS_TOKEN)')
+    .option('--pacs-ca-file <file>', 'PEM bundle of extra CA certificates for an https PACS')
     .action(async (o: ServeCliOptions) => {
       const maxUploadBytes = parseByteSize(o.maxUpload, 'maxUpload');
       const { onProgress: _ignored, ...load } = pipelineOptions(o);
@@ -55,6 +65,9 @@ export function serveCommand(): Command {
         ...(o.apiKeyFile ? { apiKeyFile: o.apiKeyFile } : {}),
         insecure: Boolean(o.insecure),
         web: o.web,
+        ...(o.pacsUrl ? { pacsUrl: o.pacsUrl } : {}),
+        pacsAuth: { ...(o.pacsUser ? { user: o.pacsUser } : {}), ...(o.pacsPasswordFile ? { passwordFile: o.pacsPasswordFile } : {}), ...(o.pacsTokenFile ? { tokenFile: o.pacsTokenFile } : {}) },
+        ...(o.pacsCaFile ? { pacsCaFile: o.pacsCaFile } : {}),
         ...(o.quiet ? {} : { log: process.stderr }),
       });
       note(`medvlm: serving ${url}${o.web ? ` (page at ${url}/)` : ''}, API at ${url}/v1/, OpenAPI at ${url}/openapi.json`);
