@@ -29,7 +29,7 @@ BUSI_SPLIT = os.path.join(TINY_DIR, "splits", "busi.json")
 KVASIR_SPLIT = os.path.join(ROOT, "datasets", "splits", "kvasir-seg.json")
 OUT = os.environ.get("MEDVLM_SEG_OUT", "/tmp/medvlm-seg")
 
-sys.path.insert(0, os.path.join(ROOT, "training"))
+sys.path.append(os.path.join(ROOT, "training"))  # for tokenizer.py (after training/seg/)
 import tokenizer as T  # noqa: E402
 
 # Prompts: the canonical one per target (written to config.json) and the variants used in training.
