@@ -80,6 +80,10 @@ def main():
     chk = par.get("check", {})
     shipped = next(r for r in runs if r["label"] == run["shipped"])
     a = shipped["args"]
+    slog = jl(f"training/{shipped['log']}")
+    runs_cpu = f"{slog[-1].get('cpu_s', 0) / 60:.1f}"
+    sv = [r for r in slog if "val" in r]
+    last_val = ", ".join(f"step {r['step']}: {r['val']['mean_dice']:.3f}" for r in sv[-3:]) + " mean val Dice"
     body = f"""# medvlm-tiny-seg
 
 A small **text-prompted segmentation** model: medvlm-tiny's image and text towers with a light convolutional
@@ -152,7 +156,8 @@ CPU minutes). PyTorch {run.get('torch', '')} (Debian), **one thread** (`torch.se
 machine shared with other work. Selection: validation Dice (threshold 0.5, lesion/polyp images) averaged over
 the two datasets, every {a['eval_every']} steps.
 
-Two runs ran side by side, differing only in input size; the better validation score picked the shipped one:
+Two runs ran side by side, differing only in input size (and, to match their speed, the evaluation interval); the
+better best validation score picked the shipped one, and no other configuration was tried:
 
 | run | input px | steps | images seen | wall min | CPU min | best step | val Dice BUSI | val Dice Kvasir | val mean |
 |---|---|---|---|---|---|---|---|---|---|
@@ -219,6 +224,12 @@ that medvlm itself uses.
 
 ## Limits
 
+- Compute-starved training: each run got {runs_cpu} CPU minutes (one thread on a 2-core machine shared with
+  other heavy work, stopped at {a['minutes']} wall minutes), far under the 2-hour CPU budget, and validation Dice was
+  still rising slowly near the end ({last_val}); Kvasir-SEG misses its 0.70 target. A longer run is the first thing
+  to try.
+- BUSI test Dice above the VLSM anchor is **not** a claim to beat fine-tuned CLIPSeg: different splits, and
+  BUSI's near-duplicates (below) flatter random splits.
 - Two targets, two datasets, about 1,300 training images, a 3M-parameter model at {S} px: fine boundaries are
   coarse (the logits are at {S // 2} px) and small lesions are often missed or merged.
 - BUSI has near-duplicates (about 19% in the literature) that can sit on both sides of a random split, which
