@@ -37,7 +37,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-const cases = [
+const cases: Array<{ path: string; caseId?: string; similarity: number; texts: Record<string, string> }> = [
   { path: 'a.png', caseId: 'MPX1', similarity: 0.9, texts: { caption: 'no mass in the left lung', findings: 'chest x ray' } },
   { path: 'b.png', similarity: 0.8, texts: { caption: 'right lung' } },
 ];
