@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.append(os.path.dirname(HERE))
 import data  # noqa: E402  (training/data.py)
 from tokenizer import WordPieceTokenizer  # noqa: E402
 
@@ -445,46 +445,68 @@ def _no_repeat_banned(seq: list[int], n: int) -> set[int]:
 
 
 @torch.no_grad()
-def greedy(model: TinyGen, feats: torch.Tensor, prompts: list[list[int]], max_new: int, no_repeat_ngram: int = 0) -> list[list[int]]:
-    """Greedy decoding of a batch (every prompt already starts with START). Returns the new ids (EOS kept)."""
+def _greedy_same_length(model: TinyGen, enc: torch.Tensor, prompts: list[list[int]], max_new: int, no_repeat_ngram: int) -> list[list[int]]:
+    """Greedy decoding of prompts of one length as one batch, with a key/value cache."""
+    b = len(prompts)
+    cross = [(L._heads(L.ck(enc)), L._heads(L.cv(enc))) for L in model.layers]
+    cache: list = [None] * len(model.layers)
+    seqs = [list(p) for p in prompts]
+    new: list[list[int]] = [[] for _ in range(b)]
+    done = [False] * b
+    inp = torch.tensor(prompts)
+    pos0 = 0
+    for _ in range(max_new):
+        t = inp.shape[1]
+        x = model.wte(inp) + model.wpe[pos0:pos0 + t]
+        total = pos0 + t
+        q_pos = torch.arange(pos0, total)[:, None]
+        k_pos = torch.arange(0, total)[None, :]
+        causal = torch.where(k_pos > q_pos, torch.tensor(-1e9), torch.tensor(0.0))
+        for li, L in enumerate(model.layers):
+            h1 = L.ln1(x)
+            k, v = L._heads(L.sk(h1)), L._heads(L.sv(h1))
+            if cache[li] is not None:
+                k, v = torch.cat([cache[li][0], k], 2), torch.cat([cache[li][1], v], 2)
+            cache[li] = (k, v)
+            x = x + L._attend(L._heads(L.sq(h1)), k, v, L.so, causal)
+            x = x + L._attend(L._heads(L.cq(L.lnx(x))), cross[li][0], cross[li][1], L.co)
+            x = x + L.fc2(F.gelu(L.fc1(L.ln2(x))))
+        logits = model.ln_f(x[:, -1]) @ model.wte.weight.t()
+        nxt = []
+        for r in range(b):
+            row = logits[r]
+            for tkn in _no_repeat_banned(seqs[r], no_repeat_ngram):
+                row[tkn] = -float("inf")
+            n = int(row.argmax())
+            nxt.append(n)
+            if not done[r]:
+                new[r].append(n)
+                seqs[r].append(n)
+                done[r] = n == EOS
+        if all(done):
+            break
+        pos0 = total
+        inp = torch.tensor(nxt)[:, None]
+    return new
+
+
+@torch.no_grad()
+def greedy(model: TinyGen, feats: torch.Tensor, prompts: list[list[int]], max_new: int, no_repeat_ngram: int = 0,
+           batch: int = 64) -> list[list[int]]:
+    """Greedy decoding (every prompt already starts with START); prompts of equal length run as one batch.
+    Returns the new ids per prompt (EOS kept when reached)."""
     model.eval()
     enc = model.encode(feats)
-    out = []
-    for b in range(len(prompts)):
-        e = enc[b:b + 1]
-        cross = [(L._heads(L.ck(e)), L._heads(L.cv(e))) for L in model.layers]
-        cache = [None] * len(model.layers)
-        seq = list(prompts[b])
-        new: list[int] = []
-        inp = torch.tensor([seq])
-        pos0 = 0
-        for _ in range(max_new):
-            t = inp.shape[1]
-            x = model.wte(inp) + model.wpe[pos0:pos0 + t]
-            total = pos0 + t
-            q_pos = torch.arange(pos0, total)[:, None]
-            k_pos = torch.arange(0, total)[None, :]
-            causal = torch.where(k_pos > q_pos, torch.tensor(-1e9), torch.tensor(0.0))
-            for li, L in enumerate(model.layers):
-                h1 = L.ln1(x)
-                k, v = L._heads(L.sk(h1)), L._heads(L.sv(h1))
-                if cache[li] is not None:
-                    k, v = torch.cat([cache[li][0], k], 2), torch.cat([cache[li][1], v], 2)
-                cache[li] = (k, v)
-                x = x + L._attend(L._heads(L.sq(h1)), k, v, L.so, causal)
-                x = x + L._attend(L._heads(L.cq(L.lnx(x))), cross[li][0], cross[li][1], L.co)
-                x = x + L.fc2(F.gelu(L.fc1(L.ln2(x))))
-            logits = (model.ln_f(x[:, -1]) @ model.wte.weight.t())[0]
-            for tkn in _no_repeat_banned(seq, no_repeat_ngram):
-                logits[tkn] = -float("inf")
-            nxt = int(logits.argmax())
-            new.append(nxt)
-            seq.append(nxt)
-            if nxt == EOS:
-                break
-            pos0 = total
-            inp = torch.tensor([[nxt]])
-        out.append(new)
+    out: list = [None] * len(prompts)
+    by_len: dict[int, list[int]] = {}
+    for i, p in enumerate(prompts):
+        by_len.setdefault(len(p), []).append(i)
+    for idx in by_len.values():
+        for j in range(0, len(idx), batch):
+            chunk = idx[j:j + batch]
+            res = _greedy_same_length(model, enc[chunk], [prompts[i] for i in chunk], max_new, no_repeat_ngram)
+            for i, r in zip(chunk, res):
+                out[i] = r
     return out
 
 
