@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FinishReason, GenerationResult, VisionLanguageGenerator } from '../../models/capabilities.js';
 import { optionError } from '../../core/errors.js';
 import { RESEARCH_NOTICE } from '../../models/defaults.js';
-import { isRemoteModelId } from '../../models/remote/endpoint.js';
+import { isRemoteModelId } from '../../models/generators.js';
 import { prepareInput } from '../../tasks/batch.js';
 import type { ConcurrencyGate } from '../gate.js';
 import { withTimeout } from '../gate.js';
