@@ -166,7 +166,7 @@ test references). The baselines are that evaluation's measured rows (same images
 |---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-95% CIs (case-level bootstrap, 200 resamples for the corpus metrics, 1,000 for the facts): ROUGE-L {ci(m['rougeL'])}, CIDEr-D {ci(m['ciderD'])}.
+95% CIs (case-level bootstrap, 100 resamples for the corpus metrics, 1,000 for the facts): ROUGE-L {ci(m['rougeL'])}, CIDEr-D {ci(m['ciderD'])}.
 
 | target | measured | status |
 |---|---|---|

@@ -15,7 +15,9 @@ import { scoreLlavaMedVqa } from '../../src/metrics/vqa-llava-med.js';
 
 interface ReportItem { image: string; case: string; reference: string; text: string; modality: string; region: string }
 interface VqaItem { answer: string; answer_type: string; question_type: string; prediction: string }
-const [inPath, outPath] = process.argv.slice(2);
+const [inPath, outPath, mode] = process.argv.slice(2);
+/** `fast`: no bootstrap of the corpus metrics (used for the dev-set decoding choice). */
+const fast = mode === 'fast';
 const doc = JSON.parse(readFileSync(inPath, 'utf8')) as { reports: ReportItem[]; vqa?: VqaItem[] };
 const reports = doc.reports;
 
@@ -42,8 +44,8 @@ const result: Record<string, unknown> = {
   n: reports.length,
   cases: new Set(reports.map((r) => r.case)).size,
   text: full,
-  rougeL: byCase((idx) => text(idx).rougeL, 200),
-  ciderD: byCase((idx) => text(idx).ciderD, 200),
+  rougeL: byCase((idx) => text(idx).rougeL, fast ? 0 : 100),
+  ciderD: byCase((idx) => text(idx).ciderD, fast ? 0 : 100),
   modalityRight: byCase((idx) => mean(idx.map((i) => modalityRight(reports[i].text, reports[i].modality)))),
   regionRight: byCase((idx) => mean(idx.map((i) => regionRight(reports[i].text, reports[i].region)))),
   meanWords: mean(reports.map((r) => r.text.split(/\s+/).filter(Boolean).length)),

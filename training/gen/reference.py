@@ -54,7 +54,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     lst, binp = os.path.join("/tmp", "medvlm-gen-ref.json"), os.path.join("/tmp", "medvlm-gen-ref.bin")
     json.dump(paths, open(lst, "w"))
-    subprocess.run(["node", os.path.join(C.ROOT, "training", "preprocess.mjs"), a.model, lst, binp], check=True, cwd=C.ROOT)
+    subprocess.run(["node", os.path.join(C.ROOT, "training", "preprocess.mjs"), os.path.abspath(a.model), lst, binp], check=True, cwd=C.ROOT)
     px = np.fromfile(binp, dtype=np.uint8).reshape(len(paths), 3, 96, 96)
     feats = C.image_features(px)
     items = []
