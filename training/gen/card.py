@@ -203,6 +203,13 @@ and requires the same ids, token for token.
 - It was not trained with retrieved reports in its prompt: `draft-report --corpus … --generator medvlm-tiny-gen` fits only a
   little retrieved text into its 192 positions and the model does not use it well; retrieval-augmented drafting is meant for
   served or hosted generators with long contexts.
+- Disclosure: while building the evaluation pipeline, a smoke test ran the step-300 checkpoint on 8 MedPix test images and
+  the VQA-RAD test questions; nothing was changed because of it (the recipe was fixed and running, the decoding choice was
+  made on dev, and no second run was made).
+- Reports of non-MedPix images (chest x-rays, ultrasound) may still open with "axial ct image …": the report opening was
+  learnt mostly from MedPix, whose images are all CT or MR; the sample chest x-ray is described that way, and "is this a ct
+  scan?" is answered "yes" for it.
+- Only fp32 weights are shipped (no q8/q4 files).
 - English, lower case, vocabulary of 2,782 WordPiece tokens; 96x96 input.
 - Not a diagnostic device.
 """
