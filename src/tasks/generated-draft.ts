@@ -5,6 +5,7 @@
  * view's pixels and the retrieved report texts reach the generator (never file names or headers).
  * A research draft, not a report.
  */
+import { OptionError } from '../core/errors.js';
 import type { GenerationOptions, GenerationResult, VisionLanguageGenerator } from '../models/capabilities.js';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
 import type { ViewOptions } from '../transforms/index.js';
@@ -55,6 +56,7 @@ export const RAG_INSTRUCTION = 'Write a short radiology report (modality, body r
 
 function truncate(text: string, max: number): string {
   const t = text.replace(/\s+/g, ' ').trim();
+  if (max <= 0) return '';
   if (t.length <= max) return t;
   const cut = t.slice(0, max);
   const space = cut.lastIndexOf(' ');
@@ -106,6 +108,15 @@ export function sourceCharBudget(generator: VisionLanguageGenerator, sources: nu
 export async function generatedDraft(generator: VisionLanguageGenerator, file: string, opts: GeneratedDraftOptions = {}): Promise<GeneratedDraft> {
   const { sources: raw = [], fields, maxSourceChars, instruction, view, ...generation } = opts;
   const sources = sourceCases(raw, fields, maxSourceChars ?? sourceCharBudget(generator, raw.length, generation.maxTokens));
+  if (raw.length > 0 && sources.length === 0) {
+    const anyText = raw.some((r) => (fields ?? Object.keys(r.texts)).some((k) => Boolean(r.texts[k]?.trim())));
+    if (!anyText) throw new OptionError('E_BAD_OPTION', `none of the ${raw.length} retrieved cases has text in the requested fields`, { option: 'fields' });
+    throw new OptionError(
+      'E_BAD_OPTION',
+      `${generator.info.id}: ${generator.info.contextTokens ?? '?'} positions in all leave no room for the retrieved reports next to the instruction and ${generation.maxTokens ?? 128} new tokens; lower maxTokens (CLI: --max-tokens) or use a generator with a longer context`,
+      { option: 'maxTokens' },
+    );
+  }
   const prompt = sources.length > 0 ? ragPrompt(sources, instruction ?? RAG_INSTRUCTION) : (instruction ?? '');
   const result = await generateForFile(generator, file, prompt, { ...generation, ...(view ? { view } : {}) });
   const { text, notice: _notice, file: _file, prompt: _prompt, view: _view, ...record } = result;

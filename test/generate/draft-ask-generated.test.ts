@@ -73,6 +73,9 @@ describe('generated drafts', () => {
 
   it('on the 64-position model itself the sources are cut to its budget, and a prompt that still does not fit is a typed error', async () => {
     await expect(generatedDraft(gen, image, { sources: cases, maxTokens: 8 })).rejects.toBeInstanceOf(OptionError);
+    // no room at all for retrieved text: said so, instead of a draft that silently has no sources
+    await expect(generatedDraft(gen, image, { sources: cases, maxTokens: 60 })).rejects.toThrow(/leave no room for the retrieved reports/);
+    await expect(generatedDraft(gen, image, { sources: [{ path: 'c.png', similarity: 0.5, texts: { caption: 'x' } }], fields: ['findings'], maxTokens: 8 })).rejects.toThrow(/has text in the requested fields/);
   });
 
   it('without sources the prompt is the instruction alone (empty: the report prompt)', async () => {
