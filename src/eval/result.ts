@@ -71,6 +71,19 @@ export interface RetrievalMetricsResult {
 /** Any cell's metrics. */
 export type CellMetrics = ZeroShotSingle | ZeroShotMulti | FewShotMetrics | RetrievalMetricsResult;
 
+/**
+ * One test item's output in a cell, kept so results can be re-analysed (e.g. paired comparisons of two
+ * models on the same items) without rerunning: zero-shot cells store the class scores behind the metrics.
+ */
+export interface CellItem {
+  /** The data set's item id (stable across models). */
+  id: string;
+  /** Class index (single-label) or class indices present (multi-label). */
+  truth: number | number[];
+  /** Class probabilities (single-label) or independent class scores (multi-label), 8 decimals. */
+  scores: number[];
+}
+
 /** One cell's result file. */
 export interface CellResult {
   schema: typeof CELL_SCHEMA;
@@ -106,6 +119,8 @@ export interface CellResult {
   bootstrap: number;
   view: unknown;
   metrics: CellMetrics;
+  /** Per-item outputs (zero-shot cells; absent in cells written before they were recorded). */
+  items?: CellItem[];
   failures: ItemFailure[];
   timings: {
     totalMs: number;

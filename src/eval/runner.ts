@@ -18,10 +18,10 @@ import type { DatasetSpec } from './datasets/spec.js';
 import { splitHash } from './datasets/split.js';
 import type { Dataset, EvalItem, EvalTask } from './datasets/types.js';
 import { embedItems, type EmbeddedItems, type ItemFailure } from './embed.js';
-import { CELL_SCHEMA, type CellMetrics, type CellResult } from './result.js';
+import { CELL_SCHEMA, type CellItem, type CellMetrics, type CellResult } from './result.js';
 import { FEWSHOT_DEFAULTS, fewShotMetrics, shotOrder } from './tasks/fewshot.js';
 import { captionGallery, retrievalResult } from './tasks/retrieval.js';
-import { classEmbeddings, zeroShotMetrics } from './tasks/zero-shot.js';
+import { classEmbeddings, zeroShotItems, zeroShotMetrics, zeroShotScores } from './tasks/zero-shot.js';
 
 /** One cell of the grid. */
 export interface Cell {
@@ -196,6 +196,7 @@ async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<
   const counts = { images: testEmb.stats.images, imagesEncoded: testEmb.stats.encoded, imagesFromCache: testEmb.stats.fromCache };
   let metrics: CellMetrics;
   let metricsMs: number;
+  let cellItems: CellItem[] | undefined;
   if (cell.task === 'retrieval') {
     const { texts, ofItem } = captionGallery(items.map((it) => it.captions ?? []));
     const [textEmbs, ms] = await timed(() => encoder.encodeTexts(texts));
@@ -208,7 +209,9 @@ async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<
     textMs += ms;
     if (cell.task === 'zeroshot') {
       const m0 = performance.now();
-      metrics = zeroShotMetrics(encoder, dataset, embs, items, classEmbs, { bootstrap, seed });
+      const scores = zeroShotScores(encoder, dataset, embs, classEmbs);
+      metrics = zeroShotMetrics(encoder, dataset, embs, items, classEmbs, { bootstrap, seed, scores });
+      cellItems = zeroShotItems(items.map((it) => it.id), items, scores);
       metricsMs = performance.now() - m0;
     } else {
       const train = dataset.splits.train ?? [];
@@ -272,6 +275,7 @@ async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<
     bootstrap,
     view: opts.view ?? {},
     metrics,
+    ...(cellItems ? { items: cellItems } : {}),
     failures,
     timings: { totalMs: performance.now() - t0, embedMs, encodeImagesMs, textMs, metricsMs, ...counts },
     researchNotice: RESEARCH_NOTICE,

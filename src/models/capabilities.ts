@@ -68,6 +68,8 @@ export interface GeneratorInfo {
   family: string;
   /** Base URL of a remote backend (never with credentials), or the absolute folder of a local one. */
   location: string;
+  /** Most tokens (prompt + generated) the model can attend to, where known (local models with a fixed position table). */
+  contextTokens?: number;
 }
 
 /** Where the image pixels went for one generation: the privacy record of a result. */

@@ -88,4 +88,4 @@ async function loadLocalGenerator(id: string, opts: LoadGeneratorOptions): Promi
     { file: source.location },
   );
 }
-export { destinationOf } from './remote/endpoint.js';
+export { destinationOf, isRemoteModelId } from './remote/endpoint.js';

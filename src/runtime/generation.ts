@@ -24,6 +24,8 @@ export interface GenerationTokenIds {
   decoderStartTokenId: number;
   eosTokenIds: number[];
   padTokenId?: number;
+  /** Most decoder positions (prompt + new tokens) the model has position embeddings for, when the config says. */
+  maxPositions?: number;
 }
 
 /** One `generate()` call. */
@@ -86,7 +88,13 @@ function tokenIdsOf(model: GenerativeModel, id: string): GenerationTokenIds {
   const start = asIds(pick('decoder_start_token_id'))[0] ?? asIds(pick('bos_token_id'))[0];
   if (start === undefined) throw new Error(`${id}: config.json names no decoder_start_token_id or bos_token_id`);
   const pad = asIds(pick('pad_token_id'))[0];
-  return { decoderStartTokenId: start, eosTokenIds: asIds(pick('eos_token_id')), ...(pad !== undefined ? { padTokenId: pad } : {}) };
+  const positions = [dec.n_positions, dec.max_position_embeddings].find((v): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0);
+  return {
+    decoderStartTokenId: start,
+    eosTokenIds: asIds(pick('eos_token_id')),
+    ...(pad !== undefined ? { padTokenId: pad } : {}),
+    ...(positions !== undefined ? { maxPositions: positions } : {}),
+  };
 }
 
 /** Stops generation when `test` says so (transformers.js StoppingCriteria is a callable class). */

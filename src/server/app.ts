@@ -10,6 +10,9 @@ import { apiKeyChecker, presentedKey } from './auth.js';
 import { dataRootOf } from './data-root.js';
 import { Jobs } from './jobs.js';
 import { registerJobRoutes } from './job-routes.js';
+import { lazyLocalGenerator, registerChatCompletions } from './routes/chat-completions.js';
+import { DEFAULT_GENERATOR } from '../models/defaults.js';
+import { loadGenerator } from '../models/generators.js';
 import { ConcurrencyGate, withTimeout } from './gate.js';
 import { HttpError, toHttpError } from './http-errors.js';
 import { jsonDepth } from './json-depth.js';
@@ -49,6 +52,8 @@ export interface ServerOptions {
   pacs?: PacsProxyOptions;
   /** Serve the web page (default: no). */
   web?: WebPageOptions;
+  /** Local generator behind `POST /v1/chat/completions` (default: the bundled medvlm-tiny-gen); loaded on first use. */
+  generator?: string;
 }
 
 const JSON_DEPTH_LIMIT = 32;
@@ -161,6 +166,8 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
       },
     });
   }
+  const chatGenerator = lazyLocalGenerator(o.generator ?? DEFAULT_GENERATOR, (id) => loadGenerator(id, { ...(served.options?.threads !== undefined ? { threads: served.options.threads } : {}), offline: true }));
+  registerChatCompletions(app, { generator: chatGenerator.get, gate, timeoutMs, maxImageBytes: Math.min(maxJson, maxUpload) });
   const jobs = new Jobs({ pipelines, served, dataRoot, onIndexChanged: () => pipelines.reload(['similar-case-search', 'draft-report']) });
   registerJobRoutes(app, jobs, limits);
   if (o.pacs) registerPacsRoutes(app, { pacs: o.pacs, pipelines, limits, gated: (work) => withTimeout(track(gate.run(work)), timeoutMs) });
@@ -177,6 +184,7 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
     await jobs.close();
     await Promise.allSettled([...inFlight]);
     await pipelines.close();
+    await chatGenerator.close();
   });
   return app;
 }

@@ -117,14 +117,15 @@ export function selectSentences(
   return { kept, dropped };
 }
 
-interface Neighbour {
+/** A retrieved similar case with its texts (the draft's neighbours, texts included). */
+export interface SimilarCase {
   path: string;
   caseId?: string;
   similarity: number;
   texts: Record<string, string>;
 }
 
-async function neighbours(corpus: DraftCorpus, image: Float32Array, encoder: DualEncoder, selfHash: string | undefined, k: number, where: WhereFilter[]): Promise<Neighbour[]> {
+async function neighbours(corpus: DraftCorpus, image: Float32Array, encoder: DualEncoder, selfHash: string | undefined, k: number, where: WhereFilter[]): Promise<SimilarCase[]> {
   if ('index' in corpus) {
     const hits = await corpus.index.search(image, { k: k + 1, kind: 'image', where });
     return hits
@@ -187,6 +188,21 @@ export async function draftFromEmbedding(
     dropped,
     neighbours: near.map(({ path, caseId, similarity }) => ({ path, ...(caseId ? { caseId } : {}), similarity })),
   };
+}
+
+/**
+ * The k cases of a corpus most similar to an image, with their texts: the retrieval step of
+ * `draftReport`, for drafts written by a generator (retrieval-augmented generation). The image itself,
+ * when it is in the index, is not its own neighbour.
+ */
+export async function similarCases(
+  encoder: DualEncoder,
+  corpus: DraftCorpus,
+  input: ImageInput,
+  opts: { k?: number; where?: WhereFilter[]; view?: ViewOptions } = {},
+): Promise<{ file: string; cases: SimilarCase[] }> {
+  const { file, embedding, hash } = await embedOne(encoder, input, { ...(opts.view ? { view: opts.view } : {}), hash: true });
+  return { file, cases: await neighbours(corpus, embedding, encoder, hash, Math.max(1, opts.k ?? 5), opts.where ?? []) };
 }
 
 /**

@@ -21,7 +21,7 @@ import { loadDualEncoder, type LoadDualEncoderOptions } from '../models/registry
 import type { ViewOptions } from '../transforms/index.js';
 import { modelForIndex, openIndexFor, toWhere, withoutPhi } from './case-index.js';
 import { readTextCorpus, isJsonlCorpus } from './draft-corpus.js';
-import { draftReport, type DraftCorpus, type DraftReport } from './draft-report.js';
+import { draftReport, similarCases, type DraftCorpus, type DraftReport, type SimilarCase } from './draft-report.js';
 import {
   callable,
   imageFeatureExtraction,
@@ -112,6 +112,8 @@ export interface DraftCallOptions extends ImageCallOptions {
 /** `draft-report`: a research draft from the reports of the most similar cases, each sentence with its source. */
 export interface DraftReportPipeline extends PipelineBase<'draft-report'> {
   (input: ImageInput, options?: DraftCallOptions): Promise<DraftOutput>;
+  /** Only the retrieval: the k most similar cases with their texts (for generated drafts). */
+  similar(input: ImageInput, options?: Pick<DraftCallOptions, 'k' | 'where' | 'view'>): Promise<{ file: string; cases: SimilarCase[] }>;
 }
 
 /** The pipeline type of each task. */
@@ -223,5 +225,9 @@ async function draftReportPipeline(corpusPath: string, model: string | undefined
     index?.close();
     await encoder.dispose();
   };
-  return callable(run as DraftReportPipeline, { task: 'draft-report' as const, encoder, dispose });
+  const similar = async (input: ImageInput, o: Pick<DraftCallOptions, 'k' | 'where' | 'view'> = {}) => {
+    const view = o.view ?? options.view;
+    return similarCases(encoder, corpus, input, { ...(o.k !== undefined ? { k: o.k } : {}), where: toWhere(o.where), ...(view ? { view } : {}) });
+  };
+  return callable(run as unknown as DraftReportPipeline, { task: 'draft-report' as const, encoder, dispose, similar });
 }

@@ -146,6 +146,11 @@ describe('runEval with the tiny CLIP model', () => {
       expect(m.accuracy.hi).toBeGreaterThanOrEqual(m.accuracy.value);
       expect(m.roc).toHaveLength(2);
       expect(m.reliability.reduce((a, b) => a + b.count, 0)).toBe(6);
+      // per-item outputs: ids, truth and the probabilities behind the metrics (argmax = the prediction above)
+      expect(r.items?.map((it) => it.id)).toEqual(ds.splits.test.map((it) => it.id));
+      expect(r.items?.map((it) => it.truth)).toEqual(truth);
+      expect(r.items?.map((it) => (it.scores[1] > it.scores[0] ? 1 : 0))).toEqual(pred);
+      for (const it of r.items ?? []) expect(it.scores[0] + it.scores[1]).toBeCloseTo(1, 6);
     } finally {
       await enc.dispose();
     }

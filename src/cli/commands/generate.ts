@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { OptionError } from '../../core/errors.js';
 import type { VisionLanguageGenerator } from '../../models/capabilities.js';
-import { RESEARCH_NOTICE } from '../../models/defaults.js';
+import { DEFAULT_GENERATOR, RESEARCH_NOTICE } from '../../models/defaults.js';
 import { destinationOf, loadGenerator } from '../../models/generators.js';
 import { generateForFiles, type GenerateFileResult } from '../../tasks/generate.js';
 import { exitCodeFor } from '../exit-codes.js';
@@ -49,10 +49,11 @@ export function generateCommand(): Command {
   const cmd = new Command('generate')
     .description('describe an image or answer a question about it with a generative vision-language model (local folder, OpenAI-compatible server, Anthropic or Gemini)')
     .argument('<files...>', 'image files (DICOM, NIfTI, PNG, JPEG)')
-    .requiredOption('-p, --prompt <text>', 'instruction or question, e.g. "Describe the findings."')
-    .requiredOption(
+    .option('-p, --prompt <text>', `instruction or question, e.g. "Describe the findings." (default: empty, the report prompt of ${DEFAULT_GENERATOR})`, '')
+    .option(
       '-m, --model <id>',
-      'local model folder or hub id (vision-encoder-decoder or llava layout), or openai:URL#MODEL, openai:MODEL, anthropic:MODEL, gemini:MODEL',
+      `local model folder, bundled name or hub id (vision-encoder-decoder or llava layout), or openai:URL#MODEL, openai:MODEL, anthropic:MODEL, gemini:MODEL (default: the bundled ${DEFAULT_GENERATOR})`,
+      DEFAULT_GENERATOR,
     )
     .option('--max-tokens <n>', 'most new tokens (default: 64 local, 256 remote)', intOption('--max-tokens', 1))
     .option('--temperature <t>', '0 = greedy / deterministic (default), > 0 samples', floatOption('--temperature', 0, 2))

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { writeReport } from '../../eval/report/index.js';
+import { OptionError } from '../../core/errors.js';
+import { comparisonMarkdown, compareModels } from '../../eval/report/compare.js';
+import { loadResults, writeReport } from '../../eval/report/index.js';
 import { RESEARCH_NOTICE } from '../../models/defaults.js';
 import { note, out } from '../output.js';
 
@@ -10,7 +12,17 @@ export function reportCommand(): Command {
     .argument('<results>', 'results folder written by medvlm eval')
     .option('-o, --out <dir>', 'output folder (default: the results folder)')
     .option('--force', 'replace report files that medvlm did not write')
-    .action(async (resultsDir: string, o: { out?: string; force?: boolean }) => {
+    .option('--compare <a,b>', 'also compare two models on the same items (paired bootstrap of the difference; DeLong for AUROC) and print the table')
+    .option('--json', 'with --compare: print the comparisons as JSON')
+    .action(async (resultsDir: string, o: { out?: string; force?: boolean; compare?: string; json?: boolean }) => {
+      if (o.compare !== undefined) {
+        const models = o.compare.split(',').map((m) => m.trim()).filter(Boolean);
+        if (models.length !== 2) throw new OptionError('E_BAD_OPTION', `--compare ${o.compare}: expected two model ids separated by a comma`, { option: 'compare' });
+        const cs = compareModels(loadResults(resultsDir), models[0], models[1]);
+        if (o.json) out(JSON.stringify(cs, null, 2));
+        else out(`# ${models[0]} (A) vs ${models[1]} (B), paired on the same test items\n\n${comparisonMarkdown(cs)}\n\n${RESEARCH_NOTICE}`);
+        return;
+      }
       const { results, files } = await writeReport(resultsDir, { ...(o.out ? { out: o.out } : {}), force: Boolean(o.force) });
       if (results.length === 0) note(`medvlm report: no result cells under ${resultsDir} (run medvlm eval --out ${resultsDir} first)`);
       for (const f of files) out(f);

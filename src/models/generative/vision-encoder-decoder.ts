@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelLoadError } from '../../core/errors.js';
+import { ModelLoadError, OptionError } from '../../core/errors.js';
 import { onnxFileFor, type ModelDtype } from '../../runtime/dtype.js';
 import { rgbToEngineImage, type EngineLoadContext } from '../../runtime/engine.js';
 import { loadVision2Seq, type EngineVision2Seq } from '../../runtime/generation.js';
@@ -62,10 +62,20 @@ class VisionEncoderDecoderGenerator implements VisionLanguageGenerator {
     const decode = (ids: number[]) => this.engine.decode(ids);
     const { image, maxTokens, temperature, stop, streamer, onStep, shouldStop } = localRequest(`${this.info.id}: a vision-encoder-decoder model`, request, options, decode);
     const decoderInputIds = [this.engine.ids.decoderStartTokenId, ...this.engine.encode(request.prompt.trim())];
+    const window = this.engine.ids.maxPositions;
+    if (window !== undefined && decoderInputIds.length >= window) {
+      throw new OptionError(
+        'E_BAD_OPTION',
+        `${this.info.id}: the prompt is ${decoderInputIds.length} tokens with the start token; this model has ${window} decoder positions in all (prompt + new tokens)`,
+        { option: 'prompt' },
+      );
+    }
+    // New tokens never run past the position table (transformers.js would fail inside the graph).
+    const limit = window !== undefined ? Math.min(maxTokens, window - decoderInputIds.length) : maxTokens;
     const newIds = await this.engine.generate({
       image: rgbToEngineImage(image.data, image.width, image.height),
       decoderInputIds,
-      maxNewTokens: maxTokens,
+      maxNewTokens: limit,
       temperature,
       onStep,
       shouldStop,
@@ -77,7 +87,7 @@ class VisionEncoderDecoderGenerator implements VisionLanguageGenerator {
       newIds,
       promptTokens: decoderInputIds.length,
       eosTokenIds: this.engine.ids.eosTokenIds,
-      maxTokens,
+      maxTokens: limit,
       temperature,
       stop,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -95,7 +105,16 @@ export async function loadVisionEncoderDecoder(ctx: EngineLoadContext, model: st
   const engine = await loadVision2Seq(ctx);
   const fileHashes = ctx.source.kind === 'hub' ? {} : await hashFolderFiles(ctx.source.location, visionEncoderDecoderFiles(ctx.dtype));
   return new VisionEncoderDecoderGenerator(
-    { id: ctx.id, backend: 'transformers.js', model, family: 'vision-encoder-decoder', location: ctx.source.location, dtype: ctx.dtype, fileHashes },
+    {
+      id: ctx.id,
+      backend: 'transformers.js',
+      model,
+      family: 'vision-encoder-decoder',
+      location: ctx.source.location,
+      dtype: ctx.dtype,
+      fileHashes,
+      ...(engine.ids.maxPositions !== undefined ? { contextTokens: engine.ids.maxPositions } : {}),
+    },
     engine,
   );
 }
