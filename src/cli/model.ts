@@ -1,3 +1,4 @@
+import type { LoadGeneratorOptions } from '../models/generators.js';
 import type { PipelineOptions } from '../tasks/pipeline.js';
 import { downloadProgress } from './progress.js';
 
@@ -17,5 +18,25 @@ export function pipelineOptions(o: Partial<ModelCliOptions>): PipelineOptions {
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     offline: Boolean(o.offline) || process.env.MEDVLM_OFFLINE === '1',
     onProgress: downloadProgress(),
+  };
+}
+
+/** Generator options as the generative commands parse them. */
+export interface GeneratorCliOptions {
+  threads?: number;
+  offline?: boolean;
+  allowRemote?: boolean;
+  apiKeyFile?: string;
+}
+
+/** Options for loadGenerator from a command's flags, with a download progress line for hub models. */
+export function generatorOptions(o: GeneratorCliOptions, stream: boolean): LoadGeneratorOptions {
+  return {
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    offline: Boolean(o.offline) || process.env.MEDVLM_OFFLINE === '1',
+    onProgress: downloadProgress(),
+    allowRemote: Boolean(o.allowRemote),
+    ...(o.apiKeyFile ? { apiKeyFile: o.apiKeyFile } : {}),
+    stream,
   };
 }

@@ -2,11 +2,10 @@ import { Command } from 'commander';
 import { DEFAULT_GENERATOR, DEFAULT_MODEL } from '../../models/defaults.js';
 import { loadGenerator } from '../../models/generators.js';
 import { askOpen, isClosedQuestion } from '../../tasks/ask-open.js';
-import { downloadProgress } from '../progress.js';
 import { note } from '../output.js';
 import { pipeline } from '../../tasks/pipeline.js';
 import { DEFAULT_TEMPLATES } from '../../tasks/templates.js';
-import { pipelineOptions, type ModelCliOptions } from '../model.js';
+import { generatorOptions, pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { out } from '../output.js';
 
@@ -62,14 +61,7 @@ export function askCommand(): Command {
 }
 
 async function askOpenCommand(image: string, question: string, o: AskCliOptions): Promise<void> {
-  const generator = await loadGenerator(o.generator ?? DEFAULT_GENERATOR, {
-    ...(o.threads !== undefined ? { threads: o.threads } : {}),
-    offline: Boolean(o.offline) || process.env.MEDVLM_OFFLINE === '1',
-    onProgress: downloadProgress(),
-    allowRemote: Boolean(o.allowRemote),
-    ...(o.apiKeyFile ? { apiKeyFile: o.apiKeyFile } : {}),
-    stream: false,
-  });
+  const generator = await loadGenerator(o.generator ?? DEFAULT_GENERATOR, generatorOptions(o, false));
   try {
     const r = await askOpen(generator, image, question, { view: toViewOptions(o), ...(o.maxTokens !== undefined ? { maxTokens: o.maxTokens } : {}) });
     if (o.json) {

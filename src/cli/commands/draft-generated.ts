@@ -3,10 +3,9 @@ import type { WhereFilter } from '../../index-store/where.js';
 import { loadGenerator } from '../../models/generators.js';
 import { generatedDraft, type GeneratedDraft } from '../../tasks/generated-draft.js';
 import { pipeline } from '../../tasks/pipeline.js';
-import { pipelineOptions, type ModelCliOptions } from '../model.js';
+import { generatorOptions, pipelineOptions, type ModelCliOptions } from '../model.js';
 import { toViewOptions, type ViewCliOptions } from '../options.js';
 import { note, out } from '../output.js';
-import { downloadProgress } from '../progress.js';
 
 /** Tokens of a generated draft when the user names no limit. */
 export const DRAFT_MAX_TOKENS = 128;
@@ -50,14 +49,7 @@ export async function generatedDraftCommand(image: string, o: GeneratedDraftCliO
       await retrieval.dispose();
     }
   }
-  const generator = await loadGenerator(o.generator, {
-    ...(o.threads !== undefined ? { threads: o.threads } : {}),
-    offline: Boolean(o.offline) || process.env.MEDVLM_OFFLINE === '1',
-    onProgress: downloadProgress(),
-    allowRemote: Boolean(o.allowRemote),
-    ...(o.apiKeyFile ? { apiKeyFile: o.apiKeyFile } : {}),
-    stream: false,
-  });
+  const generator = await loadGenerator(o.generator, generatorOptions(o, false));
   try {
     const draft = await generatedDraft(generator, image, {
       sources,

@@ -7,7 +7,7 @@ import { generateForFiles, type GenerateFileResult } from '../../tasks/generate.
 import { exitCodeFor } from '../exit-codes.js';
 import { intOption, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out } from '../output.js';
-import { downloadProgress } from '../progress.js';
+import { generatorOptions } from '../model.js';
 
 interface GenerateCliOptions extends ViewCliOptions {
   prompt: string;
@@ -72,13 +72,8 @@ export function generateCommand(): Command {
   for (const o of viewOptions()) cmd.addOption(o);
   return cmd.action(async (files: string[], o: GenerateCliOptions) => {
     const generator: VisionLanguageGenerator = await loadGenerator(o.model, {
+      ...generatorOptions(o, o.stream && !o.json),
       dtype: o.dtype,
-      ...(o.threads !== undefined ? { threads: o.threads } : {}),
-      offline: Boolean(o.offline) || process.env.MEDVLM_OFFLINE === '1',
-      onProgress: downloadProgress(),
-      allowRemote: Boolean(o.allowRemote),
-      ...(o.apiKeyFile ? { apiKeyFile: o.apiKeyFile } : {}),
-      stream: o.stream && !o.json,
       policy: {
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}),
         ...(o.retries !== undefined ? { maxRetries: o.retries } : {}),
