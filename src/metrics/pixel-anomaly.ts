@@ -36,12 +36,22 @@ export function aurocByRanks(positives: Float64Array, negatives: Float64Array): 
 export function pixelAuroc(items: ScoredMask[]): number {
   let np = 0;
   let nn = 0;
-  for (const it of items) for (let i = 0; i < it.mask.data.length; i++) it.mask.data[i] ? np++ : nn++;
+  for (const it of items) {
+    for (let i = 0; i < it.mask.data.length; i++) {
+      if (it.mask.data[i]) np++;
+      else nn++;
+    }
+  }
   const pos = new Float64Array(np);
   const neg = new Float64Array(nn);
   np = 0;
   nn = 0;
-  for (const it of items) for (let i = 0; i < it.mask.data.length; i++) it.mask.data[i] ? (pos[np++] = it.scores[i]) : (neg[nn++] = it.scores[i]);
+  for (const it of items) {
+    for (let i = 0; i < it.mask.data.length; i++) {
+      if (it.mask.data[i]) pos[np++] = it.scores[i];
+      else neg[nn++] = it.scores[i];
+    }
+  }
   return aurocByRanks(pos, neg);
 }
 

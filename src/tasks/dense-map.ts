@@ -4,14 +4,14 @@
  *   bilinearly from the cell centres;
  * - `windows`: multi-scale square windows (the WinCLIP idea: Jeong et al., CVPR 2023) through the
  *   ordinary pooled image embedding; a pixel gets the mean score of the windows that cover it;
- * - `both`: the mean of the two, each min-max scaled per image first (their raw scales differ).
+ * - `both`: the pixel-wise mean of the two (same scorer, so the same units).
  * The view is first stretched to a square canvas (no crop), so every canvas cell maps back to the view
  * exactly; the result is resized to the view's own size. Scoring is a function of an embedding, so the
  * same machinery serves text similarity (`medvlm map`), zero-shot and few-shot anomaly maps.
  */
 import { OptionError } from '../core/errors.js';
-import { requireDense, type DualEncoder, type RGBImage } from '../models/capabilities.js';
-import { minMaxNormalise, resizeMap, resizeRgbRegion } from '../transforms/dense-resample.js';
+import { requireDense, type DenseFeatures, type DualEncoder, type RGBImage } from '../models/capabilities.js';
+import { resizeMap, resizeRgbRegion } from '../transforms/dense-resample.js';
 
 /** How a map is made. */
 export type MapMethod = 'patch' | 'windows' | 'both';
@@ -21,14 +21,20 @@ export const MAP_METHODS: readonly MapMethod[] = ['patch', 'windows', 'both'];
 
 /** Options of dense maps. */
 export interface DenseMapOptions {
-  /** Default `both` when the model has dense features, else `windows`. */
+  /** Default `patch` when the model has dense features (best on BUSI/Kvasir validation, docs/dense.md), else `windows`. */
   method?: MapMethod;
-  /** Window sides as fractions of the canvas side, each with stride half a window (default [1/2, 1/3]). */
+  /** Window sides as fractions of the canvas side, each with stride half a window (default [1/2]: 9 windows). */
   windowScales?: number[];
 }
 
+/** Where an embedding came from: a patch of the grid, or a window (0 = the whole view). */
+export interface EmbeddingSource {
+  kind: 'patch' | 'window';
+  index: number;
+}
+
 /** Scores one embedding (patch or window), higher = more of what the map shows. */
-export type EmbeddingScorer = (embedding: Float32Array) => number;
+export type EmbeddingScorer = (embedding: Float32Array, source: EmbeddingSource) => number;
 
 /** A map over a view, row-major, plus the whole-image score (the scorer on the pooled embedding). */
 export interface DenseMap {
@@ -42,7 +48,7 @@ export interface DenseMap {
 
 /** Canvas side in units of the model's input size: windows of 1/2 the canvas are then seen at full input resolution. */
 const CANVAS_FACTOR = 2;
-const DEFAULT_SCALES = [1 / 2, 1 / 3];
+const DEFAULT_SCALES = [1 / 2];
 
 interface Window {
   x: number;
@@ -65,31 +71,66 @@ export function windowGrid(c: number, scales: number[]): Window[] {
   return out;
 }
 
-/** The method a model can do: `both` needs dense features; without them only `windows`. */
+/** The method to use: `patch` and `both` need dense features; without them only `windows`. */
 export function resolveMethod(encoder: DualEncoder, method: MapMethod | undefined): MapMethod {
   if (method === 'patch' || method === 'both') requireDense(encoder);
-  return method ?? (encoder.dense ? 'both' : 'windows');
+  return method ?? (encoder.dense ? 'patch' : 'windows');
 }
 
-/**
- * One map per view. Views of any size; the maps have each view's own width and height.
- * @throws ModelLoadError E_MODEL_NO_DENSE when `patch`/`both` is asked of a model without dense features
- */
-export async function denseMaps(encoder: DualEncoder, views: RGBImage[], score: EmbeddingScorer, opts: DenseMapOptions = {}): Promise<DenseMap[]> {
+/** The embeddings a dense map is made of, for one view. */
+export interface ViewEmbeddings {
+  /** Pooled embedding of the whole view (index 0) and of each window (1..), in `windowGrid` order. */
+  pooled: Float32Array[];
+  /** Patch grid of the whole view, when the method uses patches. */
+  grid?: DenseFeatures;
+}
+
+interface Layout {
+  method: MapMethod;
+  size: number;
+  canvas: number;
+  windows: Window[];
+}
+
+function layout(encoder: DualEncoder, opts: DenseMapOptions): Layout {
   const method = resolveMethod(encoder, opts.method);
   const size = encoder.dense?.inputSize ?? 224;
   const canvas = size * CANVAS_FACTOR;
-  const windows = method === 'patch' ? [] : windowGrid(canvas, opts.windowScales ?? DEFAULT_SCALES);
+  return { method, size, canvas, windows: method === 'patch' ? [] : windowGrid(canvas, opts.windowScales ?? DEFAULT_SCALES) };
+}
+
+async function embedView(encoder: DualEncoder, view: RGBImage, l: Layout): Promise<ViewEmbeddings> {
+  const square = resizeRgbRegion(view, 0, 0, view.width, view.height, l.canvas, l.canvas);
+  const crops = [resizeRgbRegion(square, 0, 0, l.canvas, l.canvas, l.size, l.size), ...l.windows.map((w) => resizeRgbRegion(square, w.x, w.y, w.side, w.side, l.size, l.size))];
+  const pooled = await encoder.encodeImages(crops);
+  const grid = l.method !== 'windows' ? (await encoder.dense!.encodePatches([crops[0]]))[0] : undefined;
+  return { pooled, ...(grid ? { grid } : {}) };
+}
+
+/** The embeddings of each view that `denseMaps` would score (memory banks of normal references use them). */
+export async function denseEmbeddings(encoder: DualEncoder, views: RGBImage[], opts: DenseMapOptions = {}): Promise<ViewEmbeddings[]> {
+  const l = layout(encoder, opts);
+  const out: ViewEmbeddings[] = [];
+  for (const v of views) out.push(await embedView(encoder, v, l));
+  return out;
+}
+
+/**
+ * One map per view. Views of any size; the maps have each view's own width and height. `score` gets
+ * each embedding and whether it is a patch or a window (index into `ViewEmbeddings.pooled`, 0 = whole view).
+ * @throws ModelLoadError E_MODEL_NO_DENSE when `patch`/`both` is asked of a model without dense features
+ */
+export async function denseMaps(encoder: DualEncoder, views: RGBImage[], score: EmbeddingScorer, opts: DenseMapOptions = {}): Promise<DenseMap[]> {
+  const l = layout(encoder, opts);
+  const { canvas, windows, method } = l;
   const out: DenseMap[] = [];
   for (const view of views) {
-    const square = resizeRgbRegion(view, 0, 0, view.width, view.height, canvas, canvas);
-    const crops = [resizeRgbRegion(square, 0, 0, canvas, canvas, size, size), ...windows.map((w) => resizeRgbRegion(square, w.x, w.y, w.side, w.side, size, size))];
-    const pooled = await encoder.encodeImages(crops);
-    const imageScore = score(pooled[0]);
+    const e = await embedView(encoder, view, l);
+    const imageScore = score(e.pooled[0], { kind: 'window', index: 0 });
     let patchMap: Float32Array | undefined;
-    if (method !== 'windows') {
-      const [grid] = await encoder.dense!.encodePatches([crops[0]]);
-      const cells = Float32Array.from(grid.patches, score);
+    if (e.grid) {
+      const grid = e.grid;
+      const cells = Float32Array.from(grid.patches, (p, i) => score(p, { kind: 'patch', index: i }));
       patchMap = resizeMap(cells, grid.cols, grid.rows, canvas, canvas);
     }
     let windowMap: Float32Array | undefined;
@@ -97,7 +138,7 @@ export async function denseMaps(encoder: DualEncoder, views: RGBImage[], score: 
       const sum = new Float32Array(canvas * canvas);
       const count = new Float32Array(canvas * canvas);
       windows.forEach((w, k) => {
-        const s = score(pooled[k + 1]);
+        const s = score(e.pooled[k + 1], { kind: 'window', index: k + 1 });
         for (let y = w.y; y < w.y + w.side; y++) {
           for (let x = w.x; x < w.x + w.side; x++) {
             sum[y * canvas + x] += s;
@@ -109,9 +150,8 @@ export async function denseMaps(encoder: DualEncoder, views: RGBImage[], score: 
     }
     let map: Float32Array;
     if (patchMap && windowMap) {
-      const a = minMaxNormalise(patchMap);
-      const b = minMaxNormalise(windowMap);
-      map = a.map((v, i) => (v + b[i]) / 2);
+      const b = windowMap;
+      map = patchMap.map((v, i) => (v + b[i]) / 2);
     } else map = (patchMap ?? windowMap)!;
     out.push({ width: view.width, height: view.height, data: resizeMap(map, canvas, canvas, view.width, view.height), imageScore, method });
   }
