@@ -8,6 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { resolveDataRoot } from '../../src/eval/datasets/registry.js';
 import { densePresent, loadDenseDataset } from '../../src/eval/dense/data.js';
 import { centrePrior, evalSegmentation } from '../../src/eval/dense/run.js';
+import { runDenseEval } from '../../src/eval/dense/grid.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadTextSegmenter } from '../../src/models/text-segmenter.js';
 import { tinySegmenter } from '../support/tiny-segmenter.js';
 
@@ -59,5 +63,23 @@ describe.skipIf(!have)('dense data sets and splits', () => {
     } finally {
       await seg.dispose();
     }
+  }, 60_000);
+
+  it.skipIf(!!tiny.skip)('the grid writes one cell per (segmenter, data set, task), skips it the second time, and records the split', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'medvlm-dense-grid-'));
+    const opts = {
+      models: [], segmenters: [tiny.dir!], datasets: ['busi-seg' as const, 'lgg' as const], tasks: ['segmentation' as const], out,
+      loadEncoder: () => Promise.reject(new Error('not used')), loadSegmenter: (id: string) => loadTextSegmenter(id),
+      split: 'val' as const, limit: 3, bootstrap: 20,
+    };
+    const first = await runDenseEval(opts);
+    expect(first.failed).toEqual([]);
+    expect(first.written).toHaveLength(1); // lgg offers no segmentation cell
+    const cell = JSON.parse(readFileSync(first.written[0], 'utf8')) as { dataset: { split: string; splitFile: string; limit: number }; researchNotice: string };
+    expect(cell.dataset).toMatchObject({ split: 'val', limit: 3 });
+    expect(cell.dataset.splitFile).toMatch(/models\/medvlm-tiny\/splits\/busi\.json$/);
+    const second = await runDenseEval(opts);
+    expect(second.written).toHaveLength(0);
+    expect(second.skipped).toEqual(first.written);
   }, 60_000);
 });
