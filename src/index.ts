@@ -75,3 +75,22 @@ export type { DraftReport, DraftSentence, DroppedSentence } from './tasks/draft-
 export type { SearchResult } from './tasks/search.js';
 export { DEFAULT_TEMPLATES, fillTemplate, type TemplateSet } from './tasks/templates.js';
 export { loadTemplates, builtinTemplateNames, resolveTemplates } from './tasks/templates-files.js';
+// dense tasks (issue 11): maps, anomaly detection, text-prompted segmentation, their metrics and writers
+export {
+  requireDense,
+  type DenseEncoder,
+  type DenseFeatures,
+  type TextPromptedSegmenter,
+  type PromptableSegmenter,
+  type SegmenterPrompt,
+  type ProbabilityMap,
+  type SegmenterInfo,
+} from './models/capabilities.js';
+export { loadTextSegmenter, type LoadSegmenterOptions } from './models/registry.js';
+export { denseMaps, denseEmbeddings, MAP_METHODS, type MapMethod, type DenseMap, type DenseMapOptions } from './tasks/dense-map.js';
+export { AnomalyDetector, DEFAULT_ANOMALY_PROMPTS, type AnomalyOptions, type AnomalyOutput } from './tasks/anomaly.js';
+export { segmentViews, promptFromMap, segmentFromMap, type ViewSegmentation } from './tasks/segment.js';
+export { prepareDenseInput, mapInInputGeometry, type DenseInput } from './tasks/dense-input.js';
+export { encodeMapPng, encodeOverlayPng, encodeMapNpy, encodeNiftiFloat32 } from './io/dense-write.js';
+export { dice, iou, hd95, boundaryF, segmentationScores, type Mask } from './metrics/segmentation.js';
+export { pixelAuroc, aupro } from './metrics/pixel-anomaly.js';

@@ -20,6 +20,7 @@ import { pacsCommand } from './commands/pacs.js';
 import { queueCommand, workerCommand } from './commands/queue.js';
 import { convertCommand } from './commands/convert.js';
 import { serveCommand } from './commands/serve.js';
+import { anomalyCommand, mapCommand, segmentCommand } from './commands/dense.js';
 
 const debug = process.argv.includes('--debug');
 
@@ -53,6 +54,7 @@ program.addCommand(queueCommand().exitOverride().configureOutput({ outputError: 
 program.addCommand(workerCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(convertCommand().exitOverride().configureOutput({ outputError: commanderError }));
 program.addCommand(serveCommand().exitOverride().configureOutput({ outputError: commanderError }));
+for (const c of [mapCommand(), anomalyCommand(), segmentCommand()]) program.addCommand(c.exitOverride().configureOutput({ outputError: commanderError }));
 
 try {
   await program.parseAsync(process.argv);

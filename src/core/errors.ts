@@ -29,6 +29,10 @@ export type ErrorCode =
   | 'E_MODEL_INVALID'
   | 'E_MODEL_OFFLINE'
   | 'E_INFERENCE_FAILED'
+  /** The model has no dense (patch-level) features in the text space. */
+  | 'E_MODEL_NO_DENSE'
+  /** The model is not a text-prompted or promptable segmenter (or its folder breaks the segmenter contract). */
+  | 'E_MODEL_NOT_SEGMENTER'
   // model conversion (medvlm convert)
   | 'E_CHECKPOINT_INVALID'
   | 'E_CHECKPOINT_UNSAFE'

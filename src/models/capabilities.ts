@@ -3,6 +3,7 @@
  * never on a family name.
  */
 
+import { ModelLoadError } from '../core/errors.js';
 import type { RGBImage } from '../io/types.js';
 
 export type { RGBImage };
@@ -50,7 +51,99 @@ export interface DualEncoder {
   encodeTexts(texts: string[]): Promise<Float32Array[]>;
   /** Cumulative time per stage, when the implementation measures it (benchmarks read it). */
   readonly stageTimes?: StageTimes;
+  /**
+   * Patch-level features in the same text space, when the model has them; absent otherwise (then
+   * `requireDense` says why). Shares the sessions of this encoder.
+   */
+  readonly dense?: DenseEncoder;
+  /** Why `dense` is absent (for the E_MODEL_NO_DENSE message). */
+  readonly denseUnavailable?: string;
   /** Release the inference sessions. */
+  dispose(): Promise<void>;
+}
+
+/** Patch features of one image: a row-major grid of L2-normalised embeddings in the text space. */
+export interface DenseFeatures {
+  rows: number;
+  cols: number;
+  /** `rows * cols` embeddings (row-major, top-left first), each `embedDim` long, L2-normalised. */
+  patches: Float32Array[];
+}
+
+/**
+ * Dense features (the DenseEncoder capability): the image tower's patch tokens or last feature map
+ * through the same projection as the pooled image embedding, so a patch can be compared with a text
+ * embedding by cosine. The grid covers the model's input square: feed square images (the model's own
+ * processor centre-crops anything else) so that cell (r, c) covers rows r/rows..(r+1)/rows of the image.
+ */
+export interface DenseEncoder {
+  /** Grid of patch features for a square input. */
+  readonly grid: { rows: number; cols: number };
+  /** Side of the model's input square, in pixels (e.g. 96 for medvlm-tiny). */
+  readonly inputSize: number;
+  /** Patch features, one grid per image, in order. */
+  encodePatches(images: RGBImage[]): Promise<DenseFeatures[]>;
+}
+
+/**
+ * The dense features of `model`, or E_MODEL_NO_DENSE naming the model and why it cannot (e.g. a
+ * converted ViT CLIP whose exported vision graph returns only the pooled embedding).
+ */
+export function requireDense(model: DualEncoder): DenseEncoder {
+  if (model.dense) return model.dense;
+  throw new ModelLoadError(
+    'E_MODEL_NO_DENSE',
+    `${model.info.id}: this model has no dense (patch-level) features in the text space: ${model.denseUnavailable ?? 'its image tower returns only a pooled embedding'}`,
+    { file: model.info.location },
+  );
+}
+
+/** A probability map over an image (0..1 per pixel), row-major. */
+export interface ProbabilityMap {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+/** Facts about a loaded segmenter that results record. */
+export interface SegmenterInfo {
+  id: string;
+  /** e.g. "medvlm-text-segmenter", "clipseg", "sam" (reports only). */
+  family: string;
+  location: string;
+  dtype: string;
+  fileHashes: Record<string, string>;
+}
+
+/**
+ * A model that segments from text itself (the TextPromptedSegmenter capability): image + text →
+ * probability map. Maps cover the WHOLE image (the model's processor resizes to a square without
+ * cropping), so resizing a map back to the image's size puts every pixel in place.
+ */
+export interface TextPromptedSegmenter {
+  readonly info: SegmenterInfo;
+  /** Probability at or above which a pixel is in the mask (the model's calibrated default). */
+  readonly threshold: number;
+  /** Default prompt per target name (e.g. {"polyp": "a polyp"}), possibly empty. */
+  readonly prompts: Record<string, string>;
+  /** One map per image; `texts[i]` is the prompt for `images[i]`. Maps are at the model's output resolution. */
+  segment(images: RGBImage[], texts: string[]): Promise<ProbabilityMap[]>;
+  dispose(): Promise<void>;
+}
+
+/** Prompts for a promptable segmenter, in the image's pixel coordinates. */
+export interface SegmenterPrompt {
+  /** [x0, y0, x1, y1]. */
+  box?: [number, number, number, number];
+  /** Points with label 1 (foreground) or 0 (background). */
+  points?: Array<{ x: number; y: number; label: 0 | 1 }>;
+}
+
+/** A model that segments from a box and/or points (SAM family: the PromptableSegmenter capability). */
+export interface PromptableSegmenter {
+  readonly info: SegmenterInfo;
+  /** One probability map per image at the image's own size. */
+  segment(image: RGBImage, prompt: SegmenterPrompt): Promise<ProbabilityMap>;
   dispose(): Promise<void>;
 }
 

@@ -77,3 +77,5 @@ async function loadDualEncoderNow(id: string, opts: LoadDualEncoderOptions): Pro
   const files = source.kind === 'hub' ? { ...folderModelFiles(hubCacheFolder(settings.cacheDir, source.location)), remote: true } : folderModelFiles(source.location);
   return TransformersDualEncoder.load(family, ctx, config, resolved.kind, files, opts.batchSize);
 }
+
+export { loadTextSegmenter, type LoadSegmenterOptions } from './text-segmenter.js';

@@ -1,28 +1,18 @@
 /**
  * The shared DualEncoder implementation on transformers.js: the model's own tokenizer and image
- * processor (resize/crop/normalise from preprocessor_config.json), separate text and vision ONNX
- * models, batching, and L2-normalised Float32Array outputs. A family (clip, siglip, ...) only
+ * preprocessing (resize/crop/normalise from preprocessor_config.json, see pixel-values.ts),
+ * separate text and vision ONNX models, batching, and L2-normalised Float32Array outputs. A family (clip, siglip, ...) only
  * declares data (see family.ts).
  */
 import { InferenceError, inputError, MedvlmError } from '../core/errors.js';
-import {
-  loadImageProcessor,
-  loadModel,
-  float32Tensor,
-  loadTokenizer,
-  rgbToEngineImage,
-  type EngineLoadContext,
-  type EngineModel,
-  type EngineProcessor,
-  type EngineTokenizer,
-} from '../runtime/engine.js';
+import { loadImageProcessor, loadModel, loadTokenizer, type EngineLoadContext, type EngineModel, type EngineTokenizer } from '../runtime/engine.js';
 import type { ModelFiles } from '../runtime/model-files.js';
 import { REQUIRED_JSON_FILES, requiredOnnxFiles, type ModelSourceKind } from '../runtime/model-source.js';
-import type { DualEncoder, ModelInfo, RGBImage, ScoringRule, StageTimes } from './capabilities.js';
+import type { DenseEncoder, DenseFeatures, DualEncoder, ModelInfo, RGBImage, ScoringRule, StageTimes } from './capabilities.js';
 import type { DualEncoderFamily } from './family.js';
 import { normalisedRows, pickOutput } from './embeddings.js';
 import { logitsFromConfig, logitsFromJointModel, type LogitSource } from './logit-params.js';
-import { preprocessImages, preprocessPlan, type PreprocessPlan } from '../transforms/preprocess.js';
+import { PixelValues } from './pixel-values.js';
 
 /** ModelInfo plus how the model was found and how its logit parameters were obtained. */
 export interface DualEncoderInfo extends ModelInfo {
@@ -49,6 +39,9 @@ export interface BatchSizes {
 
 const DEFAULT_BATCH: BatchSizes = { images: 16, texts: 64 };
 
+/** The vision-graph output that carries patch features in the text space ([B, N, D], N a square grid). */
+export const PATCH_OUTPUT = 'patch_embeds';
+
 /** A CLIP-family dual encoder running on transformers.js / ONNX Runtime. */
 export class TransformersDualEncoder implements DualEncoder {
   readonly scoring: ScoringRule;
@@ -59,11 +52,10 @@ export class TransformersDualEncoder implements DualEncoder {
     readonly logitScale: number,
     readonly logitBias: number,
     private readonly tokenizer: EngineTokenizer,
-    private readonly processor: EngineProcessor,
     private readonly textModel: EngineModel,
     private readonly visionModel: EngineModel,
     private readonly batch: BatchSizes,
-    private readonly plan: PreprocessPlan | undefined,
+    private readonly pixels: PixelValues,
   ) {
     this.scoring = family.scoring;
   }
@@ -88,8 +80,8 @@ export class TransformersDualEncoder implements DualEncoder {
     try {
       visionModel = await loadModel(ctx, family.visionModel);
       const notes: string[] = [];
-      const plan = preprocessPlan(processor.config);
-      if (!plan) notes.push(`preprocessor_config.json (${String(processor.config.image_processor_type ?? 'no type')}) is preprocessed by the engine, not medvlm: resizing may differ from Pillow's`);
+      const pixels = new PixelValues(processor);
+      if (pixels.note) notes.push(pixels.note);
       let logits = logitsFromConfig(config) ?? (await logitsFromJointModel(ctx, family, tokenizer, processor, files));
       if (!logits) {
         const d = family.defaultLogits(config);
@@ -103,18 +95,18 @@ export class TransformersDualEncoder implements DualEncoder {
       for (const f of loaded) if (files && (await files.exists(f))) present.push(f);
       const fileHashes = files ? await files.hashes(present) : {};
       const partial = new TransformersDualEncoder(
-        { id: ctx.id, family: family.name, location, dtype: ctx.dtype, embedDim: 0, fileHashes, source: sourceKind, logitSource: logits.source, threads: ctx.settings.threads, notes, preprocessing: plan ? 'medvlm' : 'engine' },
+        { id: ctx.id, family: family.name, location, dtype: ctx.dtype, embedDim: 0, fileHashes, source: sourceKind, logitSource: logits.source, threads: ctx.settings.threads, notes, preprocessing: pixels.source },
         family,
         logits.scale,
         logits.bias,
         tokenizer,
-        processor,
         textModel,
         visionModel,
         { ...DEFAULT_BATCH, ...batch },
-        plan,
+        pixels,
       );
       partial.info.embedDim = (await partial.encodeTexts(['a']))[0].length;
+      await partial.probeDense();
       return partial;
     } catch (e) {
       await textModel.dispose();
@@ -127,37 +119,70 @@ export class TransformersDualEncoder implements DualEncoder {
   /** Milliseconds spent per stage since loading (for benchmarks). */
   readonly stageTimes: StageTimes = { preprocessMs: 0, imageInferenceMs: 0, textMs: 0 };
 
+  /** Patch features when the vision graph has a `patch_embeds` output (see {@link PATCH_OUTPUT}). */
+  dense?: DenseEncoder;
+  denseUnavailable?: string;
+
   async encodeImages(images: RGBImage[]): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
     for (let start = 0; start < images.length; start += this.batch.images) {
-      const chunk = images.slice(start, start + this.batch.images);
-      chunk.forEach((img, k) => {
-        const expected = img.width * img.height * 3;
-        if (!(img.width > 0 && img.height > 0) || img.data.length !== expected) {
-          throw inputError('E_RASTER_INVALID', `image #${start + k}`, `expected ${img.width}x${img.height}x3 = ${expected} RGB bytes, got ${img.data.length}`);
-        }
-      });
-      out.push(...(await this.run('image', async () => {
-        const t0 = performance.now();
-        const pixel_values = await this.pixelValues(chunk);
-        const t1 = performance.now();
-        const result = await this.visionModel({ pixel_values });
-        this.stageTimes.preprocessMs += t1 - t0;
-        this.stageTimes.imageInferenceMs += performance.now() - t1;
-        return pickOutput(result, this.family.imageOutputs);
-      })));
+      out.push(...(await this.run('image', async () => pickOutput(await this.forwardImages(images, start), this.family.imageOutputs))));
     }
     return out;
   }
 
-  /** The vision tower's input for a batch: medvlm's own preprocessing where the config allows, else the engine's. */
-  private async pixelValues(images: RGBImage[]): Promise<unknown> {
-    if (this.plan) {
-      const batch = preprocessImages(images, this.plan);
-      return float32Tensor(batch.data, batch.dims);
+  /** The vision graph's outputs for one batch of `images` from `start`, with the pixel_values it saw. */
+  private async forwardImages(images: RGBImage[], start: number): Promise<Record<string, { dims: number[]; data: ArrayLike<number | bigint> }>> {
+    const chunk = images.slice(start, start + this.batch.images);
+    chunk.forEach((img, k) => {
+      const expected = img.width * img.height * 3;
+      if (!(img.width > 0 && img.height > 0) || img.data.length !== expected) {
+        throw inputError('E_RASTER_INVALID', `image #${start + k}`, `expected ${img.width}x${img.height}x3 = ${expected} RGB bytes, got ${img.data.length}`);
+      }
+    });
+    const t0 = performance.now();
+    const pixel_values = await this.pixels.of(chunk);
+    const t1 = performance.now();
+    const result = await this.visionModel({ pixel_values });
+    this.stageTimes.preprocessMs += t1 - t0;
+    this.stageTimes.imageInferenceMs += performance.now() - t1;
+    return { ...result, pixel_values: pixel_values as { dims: number[]; data: ArrayLike<number> } };
+  }
+
+  /** Patch grids, one per image: the `patch_embeds` output, each patch L2-normalised. */
+  private async encodePatches(images: RGBImage[]): Promise<DenseFeatures[]> {
+    const out: DenseFeatures[] = [];
+    for (let start = 0; start < images.length; start += this.batch.images) {
+      let result;
+      try {
+        result = await this.forwardImages(images, start);
+      } catch (e) {
+        if (e instanceof MedvlmError) throw e;
+        throw new InferenceError('E_INFERENCE_FAILED', `${this.info.location}: image encoder failed: ${e instanceof Error ? e.message : String(e)}`, { file: this.info.location, cause: e });
+      }
+      const t = result[PATCH_OUTPUT];
+      const [b, n, d] = t.dims;
+      const side = Math.round(Math.sqrt(n));
+      const rows = normalisedRows({ dims: [b * n, d], data: t.data });
+      for (let i = 0; i < b; i++) out.push({ rows: side, cols: side, patches: rows.slice(i * n, (i + 1) * n) });
     }
-    const { pixel_values } = await this.processor(images.map((img) => rgbToEngineImage(img.data, img.width, img.height)));
-    return pixel_values;
+    return out;
+  }
+
+  /** Decide `dense` from the vision graph's outputs; a probe forward gives the grid and the input size. */
+  private async probeDense(): Promise<void> {
+    if (!this.visionModel.outputNames.includes(PATCH_OUTPUT)) {
+      this.denseUnavailable = `its vision ONNX graph has no "${PATCH_OUTPUT}" output (outputs: ${this.visionModel.outputNames.join(', ')})`;
+      return;
+    }
+    const probe = await this.forwardImages([{ data: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32 }], 0);
+    const [, n] = probe[PATCH_OUTPUT].dims;
+    const side = Math.round(Math.sqrt(n));
+    if (probe[PATCH_OUTPUT].dims.length !== 3 || side * side !== n) {
+      this.denseUnavailable = `its "${PATCH_OUTPUT}" output has dims [${probe[PATCH_OUTPUT].dims.join(', ')}], not [batch, rows*cols, dim] of a square grid`;
+      return;
+    }
+    this.dense = { grid: { rows: side, cols: side }, inputSize: probe.pixel_values.dims[3], encodePatches: (images) => this.encodePatches(images) };
   }
 
   /** L2-normalised text embeddings, one per text, in order. */

@@ -27,6 +27,8 @@ export interface EngineModel {
   (inputs: Record<string, unknown>): Promise<Record<string, EngineTensor>>;
   /** Input names of the underlying session. */
   readonly inputNames: string[];
+  /** Output names of the underlying session. */
+  readonly outputNames: string[];
   dispose(): Promise<unknown>;
 }
 
@@ -150,13 +152,14 @@ export async function loadModel(ctx: EngineLoadContext, cls: EngineModelClass, d
       ...sessionOptionsFor(ctx.settings),
       dtype,
     })) as {
-      sessions: Record<string, { inputNames: string[] }>;
+      sessions: Record<string, { inputNames: string[]; outputNames: string[] }>;
       dispose(): Promise<unknown>;
       (inputs: Record<string, unknown>): Promise<Record<string, EngineTensor>>;
     };
     const session = Object.values(model.sessions)[0];
     const call = ((inputs: Record<string, unknown>) => model(inputs)) as EngineModel;
     Object.defineProperty(call, 'inputNames', { value: session.inputNames });
+    Object.defineProperty(call, 'outputNames', { value: session.outputNames });
     call.dispose = () => model.dispose();
     return call;
   } catch (e) {

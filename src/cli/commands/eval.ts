@@ -7,7 +7,8 @@ import { runEval, type Cell, type EvalEvent } from '../../eval/runner.js';
 import type { CellResult } from '../../eval/result.js';
 import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
 import { exitCodeFor } from '../exit-codes.js';
-import { loadDualEncoder } from '../../models/registry.js';
+import { loadDualEncoder, loadTextSegmenter } from '../../models/registry.js';
+import { DENSE_DATASETS, DENSE_TASKS, runDenseEval, type DenseTask } from '../../eval/dense/grid.js';
 import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out } from '../output.js';
@@ -19,6 +20,7 @@ interface EvalCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptions 
   models: string;
   datasets: string;
   tasks: string;
+  segmenters: string;
   out: string;
   dataRoot?: string;
   cache?: string;
@@ -77,7 +79,8 @@ export function evalCommand(): Command {
     .description('evaluate models on benchmark data sets (zero-shot, few-shot, retrieval); one JSON result per cell, resumable')
     .option('--models <ids>', 'comma-separated model ids (bundled name, folder or hub id)', DEFAULT_MODEL)
     .option('--datasets <ids>', 'comma-separated data set ids, or "all" (see `medvlm datasets`)', 'all')
-    .option('--tasks <tasks>', `comma-separated tasks: ${EVAL_TASKS.join(', ')}`, EVAL_TASKS.join(','))
+    .option('--tasks <tasks>', `comma-separated tasks: ${[...EVAL_TASKS, ...DENSE_TASKS].join(', ')} (the dense tasks ${DENSE_TASKS.join(', ')} run on ${DENSE_DATASETS.join(', ')})`, EVAL_TASKS.join(','))
+    .option('--segmenters <ids>', 'text-prompted segmenters for the segmentation task', 'medvlm-tiny-seg')
     .option('-o, --out <dir>', 'results folder', 'results')
     .option('--data-root <dir>', 'folder holding the data sets (default: MEDVLM_DATA, else ../shared/data next to the package)')
     .option('--cache <dir>', 'embedding cache folder (default: $MEDVLM_CACHE/embeddings, else <out>/.cache/medvlm/embeddings)')
@@ -94,10 +97,33 @@ export function evalCommand(): Command {
     if (o.imageBatch && !o.queue) throw new OptionError('E_BAD_OPTION', '--image-batch: only with --queue (a local run embeds each cell in one process)');
     const models = list('--models', o.models);
     const datasets = o.datasets === 'all' ? datasetSpecs().map((s) => s.id) : list('--datasets', o.datasets);
-    const tasks = list('--tasks', o.tasks).map((t) => {
-      if (!(EVAL_TASKS as readonly string[]).includes(t)) throw new OptionError('E_BAD_OPTION', `--tasks ${t}: unknown task; known: ${EVAL_TASKS.join(', ')}`);
-      return t as EvalTask;
-    });
+    const asked = list('--tasks', o.tasks);
+    for (const t of asked) {
+      if (![...EVAL_TASKS, ...DENSE_TASKS].includes(t as EvalTask)) throw new OptionError('E_BAD_OPTION', `--tasks ${t}: unknown task; known: ${[...EVAL_TASKS, ...DENSE_TASKS].join(', ')}`);
+    }
+    const tasks = asked.filter((t): t is EvalTask => (EVAL_TASKS as readonly string[]).includes(t));
+    const denseTasks = asked.filter((t): t is DenseTask => (DENSE_TASKS as readonly string[]).includes(t));
+    if (denseTasks.length) {
+      const denseSets = o.datasets === 'all' ? [...DENSE_DATASETS] : DENSE_DATASETS.filter((d) => datasets.includes(d));
+      const dense = await runDenseEval({
+        models,
+        segmenters: list('--segmenters', o.segmenters),
+        datasets: denseSets,
+        tasks: denseTasks,
+        out: o.out,
+        loadEncoder: (id) => loadDualEncoder(id, pipelineOptions(o)),
+        loadSegmenter: (id) => loadTextSegmenter(id, { ...pipelineOptions(o), batchSize: o.batchSize }),
+        ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}),
+        force: Boolean(o.force),
+        seed: o.seed,
+        bootstrap: o.bootstrap,
+        onNote: note,
+      });
+      note(`medvlm eval (dense): ${dense.written.length} written, ${dense.skipped.length} skipped, ${dense.failed.length} failed. ${RESEARCH_NOTICE}`);
+      if (dense.failed.length) process.exitCode = exitCodeFor(dense.failed[0].error.code);
+      if (o.json && tasks.length === 0) out(JSON.stringify(dense, null, 2));
+      if (tasks.length === 0) return;
+    }
     const shots = list('--shots', o.shots).map((s) => intOption('--shots', 1)(s)).sort((a, b) => a - b);
     let bar: ReturnType<typeof progressBar> | undefined;
     let written = 0;

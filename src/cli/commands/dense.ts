@@ -1,0 +1,236 @@
+/** The dense commands: `medvlm map`, `medvlm anomaly`, `medvlm segment`. */
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { OptionError } from '../../core/errors.js';
+import { expandInputs } from '../../io/inputs.js';
+import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
+import { loadDualEncoder, loadTextSegmenter } from '../../models/registry.js';
+import { AnomalyDetector } from '../../tasks/anomaly.js';
+import { toFileError, type FileError } from '../../tasks/batch.js';
+import { prepareDenseInput, type DenseInput } from '../../tasks/dense-input.js';
+import { denseMaps, MAP_METHODS, type MapMethod } from '../../tasks/dense-map.js';
+import { segmentViews } from '../../tasks/segment.js';
+import { minMaxNormalise } from '../../transforms/dense-resample.js';
+import { cliFileError, fileErrorLine } from '../errors.js';
+import { EXIT } from '../exit-codes.js';
+import { pipelineOptions, type ModelCliOptions } from '../model.js';
+import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
+import { note, out } from '../output.js';
+import { mapFormat, stemOf, writeMap, writeOverlay } from '../dense-output.js';
+import { reportNoInputs } from '../inputs.js';
+
+/** The bundled text-prompted segmenter. */
+export const DEFAULT_SEGMENTER = 'medvlm-tiny-seg';
+
+const methodOption = (): Option => new Option('--method <method>', 'patch grid, sliding windows, or both (default: patch when the model has patch features, else windows)').choices([...MAP_METHODS]);
+
+interface MapCliOptions extends ModelCliOptions, ViewCliOptions {
+  text: string;
+  out?: string;
+  overlay?: string;
+  method?: MapMethod;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** `medvlm map FILE --text T [--out map.png|.npy|.nii.gz]`: text→image similarity map plus overlay. */
+export function mapCommand(): Command {
+  const cmd = new Command('map')
+    .description('text-to-image similarity map at the input\'s size and geometry (NIfTI in → NIfTI out with the same affine), plus an overlay PNG')
+    .argument('<file>', 'image file (DICOM, NIfTI, PNG/JPEG)')
+    .requiredOption('--text <text>', 'what to look for, e.g. "lesion"')
+    .option('-o, --out <file>', 'map file: .png (min-max scaled grey), .npy or .nii/.nii.gz (raw cosine similarity); default <name>-map.png')
+    .option('--overlay <file>', 'overlay PNG (default: next to --out, <name>-overlay.png)')
+    .addOption(methodOption())
+    .option('--force', 'replace existing outputs')
+    .option('--json', 'print the result as JSON');
+  for (const o of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(o);
+  return cmd.action(async (file: string, o: MapCliOptions) => {
+    const outPath = o.out ?? `${stemOf(file)}-map.png`;
+    mapFormat(outPath, '--out');
+    const overlayPath = o.overlay ?? outPath.replace(/(\.nii\.gz|\.[^.]+)$/i, '') + '-overlay.png';
+    const input = await prepareDenseInput(file, toViewOptions(o));
+    const encoder = await loadDualEncoder(o.model, pipelineOptions(o));
+    try {
+      const [text] = await encoder.encodeTexts([o.text]);
+      const [map] = await denseMaps(encoder, [input.view], (e) => e.reduce((a, v, i) => a + v * text[i], 0), o.method ? { method: o.method } : {});
+      const display = { width: map.width, height: map.height, data: minMaxNormalise(map.data) };
+      await writeMap(outPath, input, map, display, Boolean(o.force));
+      await writeOverlay(overlayPath, input, display, Boolean(o.force));
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of map.data) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      const result = {
+        file: input.file, text: o.text, model: encoder.info.id, method: map.method, width: map.width, height: map.height,
+        imageSimilarity: map.imageScore, mapRange: [lo, hi], out: outPath, overlay: overlayPath, researchNotice: RESEARCH_NOTICE,
+      };
+      if (o.json) out(JSON.stringify(result, null, 2));
+      else {
+        out(`# ${RESEARCH_NOTICE}`);
+        out(`${input.file}: "${o.text}" map (${map.method}, ${map.width}x${map.height}, cosine ${lo.toFixed(3)}..${hi.toFixed(3)}) → ${outPath}, overlay ${overlayPath}`);
+      }
+    } finally {
+      await encoder.dispose();
+    }
+  });
+}
+
+/** Read inputs one by one as dense inputs; bad files become FileErrors and the batch goes on. */
+async function readInputs(files: string[], o: ViewCliOptions): Promise<{ ok: DenseInput[]; failed: FileError[] }> {
+  const ok: DenseInput[] = [];
+  const failed: FileError[] = [];
+  for (const [i, f] of files.entries()) {
+    try {
+      ok.push(await prepareDenseInput(f, toViewOptions(o), i));
+    } catch (e) {
+      failed.push(cliFileError(toFileError(f, e)));
+    }
+  }
+  return { ok, failed };
+}
+
+function finish(failed: FileError[]): void {
+  for (const f of failed) note(fileErrorLine(f));
+  if (failed.length) process.exitCode = EXIT.input;
+}
+
+interface AnomalyCliOptions extends ModelCliOptions, ViewCliOptions {
+  normal?: string;
+  k?: number;
+  maps?: string;
+  object: string;
+  method?: MapMethod;
+  json?: boolean;
+  force?: boolean;
+}
+
+/** `medvlm anomaly INPUTS [--normal DIR] [--k N] [--maps DIR] [--json]`: anomaly scores (and maps). */
+export function anomalyCommand(): Command {
+  const cmd = new Command('anomaly')
+    .description('anomaly score per image (higher = more anomalous): zero-shot from prompt ensembles, or few-shot against k normal references')
+    .argument('<inputs...>', 'files, folders or glob patterns')
+    .option('--normal <dir>', 'folder (or pattern) of normal reference images: few-shot')
+    .addOption(new Option('--k <n>', 'use the first k references (sorted by name; default all)').argParser(intOption('--k', 1)))
+    .option('--maps <dir>', 'write <name>-anomaly.png (0..1 scaled per run) and <name>-overlay.png per input here')
+    .option('--object <words>', 'what the images show, for the prompts (e.g. "brain MRI")', 'medical image')
+    .addOption(methodOption())
+    .option('--force', 'replace existing map files')
+    .option('--json', 'print a JSON array of {file, score} (or {file, error})');
+  for (const o of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(o);
+  return cmd.action(async (inputs: string[], o: AnomalyCliOptions) => {
+    const { files, problems } = await expandInputs(inputs);
+    if (files.length === 0) return reportNoInputs(problems);
+    let normals: DenseInput[] = [];
+    const failed: FileError[] = problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } }));
+    if (o.normal) {
+      const refs = await expandInputs([o.normal]);
+      const chosen = refs.files.sort().slice(0, o.k ?? refs.files.length);
+      if (chosen.length === 0) throw new OptionError('E_BAD_OPTION', `--normal ${o.normal}: no images found`, { option: 'normal' });
+      const r = await readInputs(chosen, o);
+      normals = r.ok;
+      failed.push(...r.failed);
+    } else if (o.k !== undefined) throw new OptionError('E_BAD_OPTION', '--k needs --normal DIR (the references to take k from)', { option: 'k' });
+    const { ok, failed: bad } = await readInputs(files, o);
+    failed.push(...bad);
+    const encoder = await loadDualEncoder(o.model, pipelineOptions(o));
+    try {
+      const detector = await AnomalyDetector.create(encoder, { object: o.object, normals: normals.map((n) => n.view), ...(o.method ? { method: o.method } : {}) });
+      const scored = await detector.score(ok.map((i) => i.view));
+      const rows = scored.map((s, i) => ({ file: ok[i].file, score: s.score }));
+      if (o.maps) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (const s of scored) {
+          for (const v of s.map.data) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+          }
+        }
+        for (const [i, s] of scored.entries()) {
+          const display = { width: s.map.width, height: s.map.height, data: s.map.data.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0)) };
+          const stem = join(o.maps, stemOf(ok[i].file));
+          await writeMap(`${stem}-anomaly.png`, ok[i], s.map, display, Boolean(o.force));
+          await writeOverlay(`${stem}-overlay.png`, ok[i], display, Boolean(o.force));
+        }
+      }
+      const all = [...rows, ...failed];
+      if (o.json) {
+        out(JSON.stringify(all, null, 2));
+        note(`medvlm: ${RESEARCH_NOTICE}`);
+      } else {
+        out(`# ${RESEARCH_NOTICE}`);
+        out(`# ${detector.mode.mode}${detector.mode.k ? ` (k=${detector.mode.k})` : ''}, maps by ${detector.mode.method}, object "${detector.mode.object}", model ${encoder.info.id}`);
+        for (const r of rows) out(`${r.score.toFixed(4)}  ${r.file}`);
+      }
+    } finally {
+      await encoder.dispose();
+    }
+    finish(failed);
+  });
+}
+
+interface SegmentCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptions {
+  model: string;
+  text: string;
+  out: string;
+  format: string;
+  threshold?: number;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** `medvlm segment INPUTS --text "polyp" --out DIR`: mask (input size), probability map and overlay per input. */
+export function segmentCommand(): Command {
+  const cmd = new Command('segment')
+    .description('text-prompted segmentation: <name>-mask.png (0/255, input size), <name>-prob.<format>, <name>-overlay.png per input')
+    .argument('<inputs...>', 'files, folders or glob patterns')
+    .requiredOption('--text <text>', 'what to segment, e.g. "polyp" (a target name of the model\'s config.json prompts, or any text)')
+    .requiredOption('-o, --out <dir>', 'output folder')
+    .addOption(new Option('--format <ext>', 'probability map format').choices(['png', 'npy', 'nii', 'nii.gz']).default('png'))
+    .addOption(new Option('--threshold <p>', 'mask threshold (default: the model\'s)').argParser((v) => {
+      const p = Number(v);
+      if (!(p > 0 && p < 1)) throw new OptionError('E_BAD_OPTION', `--threshold ${v}: expected a number in (0, 1)`, { option: 'threshold' });
+      return p;
+    }))
+    .option('--force', 'replace existing outputs')
+    .option('--json', 'print a JSON array of results');
+  for (const o of [...modelOptions(DEFAULT_SEGMENTER), ...viewOptions()]) cmd.addOption(o);
+  return cmd.action(async (inputs: string[], o: SegmentCliOptions) => {
+    const { files, problems } = await expandInputs(inputs);
+    if (files.length === 0) return reportNoInputs(problems);
+    const failed: FileError[] = problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } }));
+    const { ok, failed: bad } = await readInputs(files, o);
+    failed.push(...bad);
+    const segmenter = await loadTextSegmenter(o.model, { ...pipelineOptions(o), batchSize: o.batchSize });
+    const rows: Array<Record<string, unknown>> = [];
+    try {
+      const text = segmenter.prompts[o.text] ?? o.text;
+      const threshold = o.threshold ?? segmenter.threshold;
+      for (const input of ok) {
+        const [seg] = await segmentViews(segmenter, [input.view], text, threshold);
+        const stem = join(o.out, stemOf(input.file));
+        const mask = `${stem}-mask.png`;
+        const prob = `${stem}-prob.${o.format}`;
+        const overlay = `${stem}-overlay.png`;
+        await writeMap(mask, input, seg.mask, seg.mask, Boolean(o.force));
+        await writeMap(prob, input, seg.probability, seg.probability, Boolean(o.force));
+        await writeOverlay(overlay, input, seg.probability, Boolean(o.force), seg.mask);
+        const pixels = seg.mask.data.reduce((a, v) => a + v, 0);
+        rows.push({ file: input.file, text, threshold, maskPixels: pixels, width: seg.mask.width, height: seg.mask.height, mask, probability: prob, overlay });
+      }
+    } finally {
+      await segmenter.dispose();
+    }
+    if (o.json) {
+      out(JSON.stringify([...rows, ...failed], null, 2));
+      note(`medvlm: ${RESEARCH_NOTICE}`);
+    } else {
+      out(`# ${RESEARCH_NOTICE}`);
+      for (const r of rows) out(`${r.file}: ${r.maskPixels} mask pixels → ${r.mask}, ${r.overlay}`);
+    }
+    finish(failed);
+  });
+}

@@ -1,0 +1,41 @@
+/** Writing dense results the user asked for: a map or mask by file extension (.png, .npy, .nii, .nii.gz) plus an overlay PNG. */
+import { gzipSync } from 'node:zlib';
+import { OptionError } from '../core/errors.js';
+import { encodeMapNpy, encodeMapPng, encodeNiftiFloat32, encodeOverlayPng, type FloatMap } from '../io/dense-write.js';
+import { mapInInputGeometry, type DenseInput } from '../tasks/dense-input.js';
+import { writeOutput } from './output.js';
+
+/** Output formats by extension. */
+export const MAP_EXTENSIONS = ['.png', '.npy', '.nii', '.nii.gz'] as const;
+
+/** The format of an output path, or E_BAD_OPTION naming the option. */
+export function mapFormat(path: string, option: string): (typeof MAP_EXTENSIONS)[number] {
+  const lower = path.toLowerCase();
+  const ext = MAP_EXTENSIONS.find((e) => lower.endsWith(e) && !(e === '.nii' && lower.endsWith('.nii.gz')));
+  if (!ext) throw new OptionError('E_BAD_OPTION', `${option} ${path}: expected a name ending in ${MAP_EXTENSIONS.join(', ')}`, { option: option.replace(/^--/, '') });
+  return lower.endsWith('.nii.gz') ? '.nii.gz' : ext;
+}
+
+/**
+ * Write `map` (over the input's view) to `path`: PNG as 8-bit grey of `display` (0..1), NPY as float32
+ * [height, width] of `map`, NIfTI as float32 of `map` in the input's voxel grid and affine.
+ */
+export async function writeMap(path: string, input: DenseInput, map: FloatMap, display: FloatMap, force: boolean): Promise<void> {
+  const fmt = mapFormat(path, '--out');
+  if (fmt === '.png') return writeOutput(path, await encodeMapPng(display), force);
+  if (fmt === '.npy') return writeOutput(path, encodeMapNpy(map), force);
+  const g = mapInInputGeometry(input, map.data);
+  const nii = encodeNiftiFloat32(g.data, g.dims, g.affine);
+  return writeOutput(path, fmt === '.nii.gz' ? new Uint8Array(gzipSync(nii)) : nii, force);
+}
+
+/** Write the overlay PNG of `display` (0..1) over the view, with `contour` drawn when given. */
+export async function writeOverlay(path: string, input: DenseInput, display: FloatMap, force: boolean, contour?: FloatMap): Promise<void> {
+  await writeOutput(path, await encodeOverlayPng(input.view, display, contour ? { contour } : {}), force);
+}
+
+/** `dir/stem` + suffix for an input file name (no folders, no extension). */
+export function stemOf(file: string): string {
+  const base = file.split(/[\\/]/).pop() ?? file;
+  return base.replace(/\.nii\.gz$/i, '').replace(/\.[^.]+$/, '');
+}

@@ -1,0 +1,70 @@
+/**
+ * Text-prompted segmentation, one interface over the routes:
+ * - a TextPromptedSegmenter (medvlm-tiny-seg, CLIPSeg): its probability map, resized (bilinear) from the
+ *   model's output grid to the view, thresholded at the model's threshold;
+ * - a dual encoder with dense maps: the text map through a PromptableSegmenter is the MedCLIP-SAM recipe
+ *   (`promptFromMap` gives the box and points); without a promptable segmenter the min-max scaled map itself
+ *   is the probability (weak; results say which route ran).
+ */
+import type { ProbabilityMap, PromptableSegmenter, RGBImage, SegmenterPrompt, TextPromptedSegmenter } from '../models/capabilities.js';
+import { resizeMap } from '../transforms/dense-resample.js';
+
+/** A segmentation of one view: probability (0..1) and binary mask (0/1), both at the view's size. */
+export interface ViewSegmentation {
+  probability: ProbabilityMap;
+  mask: ProbabilityMap;
+  threshold: number;
+}
+
+/** Binary 0/1 map of `p >= threshold`. */
+export function thresholdMap(p: ProbabilityMap, threshold: number): ProbabilityMap {
+  return { width: p.width, height: p.height, data: p.data.map((v) => (v >= threshold ? 1 : 0)) };
+}
+
+/** Segment views with a text-prompted segmenter: one prompt for all views. */
+export async function segmentViews(segmenter: TextPromptedSegmenter, views: RGBImage[], text: string, threshold = segmenter.threshold): Promise<ViewSegmentation[]> {
+  const maps = await segmenter.segment(views, views.map(() => text));
+  return maps.map((m, i) => {
+    const v = views[i];
+    const probability = { width: v.width, height: v.height, data: resizeMap(m.data, m.width, m.height, v.width, v.height) };
+    return { probability, mask: thresholdMap(probability, threshold), threshold };
+  });
+}
+
+/**
+ * Box and points for a promptable segmenter from a 0..1 saliency map (MedCLIP-SAM): the box around
+ * pixels ≥ `level`, the arg-max as a foreground point and the arg-min as a background point.
+ */
+export function promptFromMap(map: ProbabilityMap, level = 0.5): SegmenterPrompt {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < map.data.length; i++) {
+    if (map.data[i] > map.data[hi]) hi = i;
+    if (map.data[i] < map.data[lo]) lo = i;
+    if (map.data[i] >= level) {
+      const x = i % map.width;
+      const y = (i - x) / map.width;
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x);
+      y1 = Math.max(y1, y);
+    }
+  }
+  const w = map.width;
+  const points = [
+    { x: hi % w, y: Math.floor(hi / w), label: 1 as const },
+    { x: lo % w, y: Math.floor(lo / w), label: 0 as const },
+  ];
+  return Number.isFinite(x0) ? { box: [x0, y0, x1 + 1, y1 + 1], points } : { points };
+}
+
+/** Segment one view with a promptable segmenter from a saliency map. */
+export async function segmentFromMap(segmenter: PromptableSegmenter, view: RGBImage, map01: ProbabilityMap, threshold = 0.5): Promise<ViewSegmentation & { prompt: SegmenterPrompt }> {
+  const prompt = promptFromMap(map01);
+  const probability = await segmenter.segment(view, prompt);
+  return { probability, mask: thresholdMap(probability, threshold), threshold, prompt };
+}

@@ -1,0 +1,30 @@
+/**
+ * Putting a 2D map made on a model view back into the input's own voxel grid: the inverse of
+ * `selectSlice` (same axes and flips, from the slice's `meta.slice`), so that a map written as NIfTI has
+ * the input's dims and affine and overlays it voxel for voxel.
+ */
+import type { MedicalImage } from '../io/types.js';
+import type { SliceInfo } from './slice.js';
+
+/**
+ * A float volume with the dims of `image` ([width, height, depth], x fastest; one timepoint, one channel)
+ * holding `map` (row-major over the view `slice`) on the voxels the view came from, `fill` elsewhere.
+ */
+export function placeInVolume(image: MedicalImage, slice: MedicalImage, map: ArrayLike<number>, fill = 0): Float32Array {
+  const out = new Float32Array(image.width * image.height * image.depth).fill(fill);
+  const info = slice.meta.slice as SliceInfo | undefined;
+  if (!info) {
+    out.set(Array.from(map).slice(0, out.length));
+    return out;
+  }
+  const dims = [image.width, image.height, image.depth];
+  const stride = [1, image.width, image.width * image.height];
+  const W = dims[info.columnAxis];
+  const H = dims[info.rowAxis];
+  const base = info.index * stride[info.normalAxis];
+  for (let r = 0; r < H; r++) {
+    const rowBase = base + (info.flipRows ? H - 1 - r : r) * stride[info.rowAxis];
+    for (let c = 0; c < W; c++) out[rowBase + (info.flipColumns ? W - 1 - c : c) * stride[info.columnAxis]] = map[r * W + c];
+  }
+  return out;
+}
