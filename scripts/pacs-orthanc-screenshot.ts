@@ -3,8 +3,12 @@
  * (docs/pacs-orthanc-study-with-sr.png), and the SR as a document: the SR fetched back from Orthanc over
  * WADO-RS, rendered by dcmtk's dsr2html (docs/pacs-sr-document.html) and photographed by headless Chromium
  * (docs/pacs-sr-document.png). Orthanc Explorer 1.10 has no SR renderer, and Debian ships no viewer plugin
- * that renders SR (orthanc-webviewer shows images only).
- * Needs Debian's orthanc, orthanc-dicomweb, dcmtk and chromium, gdcm and ../shared/data. Run: npx tsx scripts/pacs-orthanc-screenshot.ts
+ * that renders SR (orthanc-webviewer shows images only), so medvlm also stores the SR's PDF rendition
+ * (`--pdf`): Explorer lists it in the study (docs/pacs-orthanc-study-with-sr.png) and its "Preview the
+ * instance" opens Orthanc's `/instances/{id}/pdf`, which this script fetches and rasterises with poppler's
+ * pdftoppm (docs/pacs-orthanc-pdf.png; headless Chromium has no PDF viewer to photograph).
+ * Needs Debian's orthanc, orthanc-dicomweb, dcmtk, poppler-utils and chromium, gdcm and ../shared/data.
+ * Run: npx tsx scripts/pacs-orthanc-screenshot.ts
  */
 import '../src/io/platform-node.js'; // Node's file reading and decoders, as the package's Node entries install them
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +32,7 @@ try {
   await c.store(pc.corrupt.files.map((f) => readFileSync(f.file)), pc.corrupt.studyUid);
   const enc = await loadDualEncoder('medvlm-tiny', { offline: true });
   const [s] = await classifyStudy(c, enc, { studyUid: pc.corrupt.studyUid, labels: ['CT scan', 'MRI scan', 'X-ray'] });
-  const r = await storeSeriesSr(c, s, { model: enc.info, labels: ['CT scan', 'MRI scan', 'X-ray'], templates: 'medical' });
+  const r = await storeSeriesSr(c, s, { model: enc.info, labels: ['CT scan', 'MRI scan', 'X-ray'], templates: 'medical', pdf: true });
   const look = await o.rest<Array<{ ID: string; Type: string }>>('/tools/lookup', { method: 'POST', body: r.srInstanceUid });
   const inst = look[0].ID;
   const study = (await o.rest<Array<{ ID: string }>>('/tools/lookup', { method: 'POST', body: pc.corrupt.studyUid }))[0].ID;
@@ -37,6 +41,14 @@ try {
     execFileSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--virtual-time-budget=15000', '--window-size=1100,700', `--screenshot=docs/${name}.png`, url], { stdio: 'inherit', timeout: 60000 });
   }
   console.log(`SR ${r.srInstanceUid} (Orthanc id ${inst}) in study ${pc.corrupt.studyUid}: docs/pacs-orthanc-study-with-sr.png`);
+  // the PDF rendition as Orthanc serves it to Explorer's "Preview the instance"
+  const pdfId = (await o.rest<Array<{ ID: string }>>('/tools/lookup', { method: 'POST', body: r.pdf!.sopInstanceUid }))[0].ID;
+  const res = await fetch(`${o.httpUrl}/instances/${pdfId}/pdf`, { headers: { authorization: `Basic ${Buffer.from(`${o.user}:${o.password}`).toString('base64')}` } });
+  if (res.status !== 200 || res.headers.get('content-type') !== 'application/pdf') throw new Error(`Orthanc /instances/${pdfId}/pdf answered ${res.status} ${res.headers.get('content-type')}`);
+  const pdfFile = join(work, 'report.pdf');
+  writeFileSync(pdfFile, new Uint8Array(await res.arrayBuffer()));
+  execFileSync('pdftoppm', ['-png', '-r', '80', '-singlefile', pdfFile, 'docs/pacs-orthanc-pdf'], { stdio: 'inherit' });
+  console.log(`PDF rendition ${r.pdf!.sopInstanceUid} served by Orthanc at /instances/${pdfId}/pdf: docs/pacs-orthanc-pdf.png`);
   // the SR as a document: fetched back from Orthanc (WADO-RS), rendered by dsr2html, photographed
   const stored = await c.retrieveInstance(pc.corrupt.studyUid, r.srSeriesUid, r.srInstanceUid);
   const srFile = join(work, 'sr.dcm');

@@ -10,6 +10,7 @@ import type { DicomwebClient } from './client.js';
 import type { SeriesScores } from './classify.js';
 import type { SeriesDraft } from './draft.js';
 import { buildClassificationSr, buildDraftSr, draftSrUids, srUids, type ClassificationSr } from './sr.js';
+import { buildSrPdf } from './sr-pdf.js';
 
 /** What happened to one series' SR. */
 export interface SrOutcome {
@@ -21,6 +22,8 @@ export interface SrOutcome {
   references: number;
   /** Local copy, when asked for with `srOut`. */
   file?: string;
+  /** The SR's PDF rendition (Encapsulated PDF), when asked for with `pdf`. */
+  pdf?: { sopInstanceUid: string; status: 'stored' | 'already-stored' | 'dry-run'; file?: string };
 }
 
 /** Options of `storeSeriesSr`. */
@@ -32,6 +35,8 @@ export interface StoreSrOptions {
   dryRun?: boolean;
   /** Also write the SR file into this folder (named by its SOP instance UID). */
   srOut?: string;
+  /** Also store a PDF rendition of the SR (Encapsulated PDF, modality DOC) that PACS web viewers open as a document. */
+  pdf?: boolean;
 }
 
 /** True when the server already holds this SR instance in the study. */
@@ -63,25 +68,41 @@ export async function storeSeriesSr(client: DicomwebClient, series: SeriesScores
   return sendSr(client, series.studyUid, sr, base, opts);
 }
 
-/** Keep a local copy if asked, then store the SR unless dry-run or already on the server. */
+/** Keep a local copy if asked, then store the SR (and its PDF rendition) unless dry-run or already on the server. */
 async function sendSr(
   client: DicomwebClient,
   studyUid: string,
   sr: ClassificationSr,
   base: Omit<SrOutcome, 'status'>,
-  opts: { dryRun?: boolean; srOut?: string },
+  opts: { dryRun?: boolean; srOut?: string; pdf?: boolean },
 ): Promise<SrOutcome> {
-  let file: string | undefined;
-  if (opts.srOut) {
-    await mkdir(opts.srOut, { recursive: true });
-    file = join(opts.srOut, `${sr.sopInstanceUid}.dcm`);
-    await writeFile(file, sr.bytes);
-  }
+  const file = await keepCopy(opts.srOut, sr.sopInstanceUid, sr.bytes);
   const withFile = file ? { ...base, file } : base;
-  if (opts.dryRun) return { ...withFile, status: 'dry-run' };
-  if (await srExists(client, studyUid, sr.seriesInstanceUid, sr.sopInstanceUid)) return { ...withFile, status: 'already-stored' };
-  await client.store([sr.bytes], studyUid);
-  return { ...withFile, status: 'stored' };
+  let status: SrOutcome['status'] = 'dry-run';
+  if (!opts.dryRun) {
+    status = (await srExists(client, studyUid, sr.seriesInstanceUid, sr.sopInstanceUid)) ? 'already-stored' : 'stored';
+    if (status === 'stored') await client.store([sr.bytes], studyUid);
+  }
+  const pdf = opts.pdf ? await sendPdf(client, studyUid, sr, opts) : undefined;
+  return { ...withFile, status, ...(pdf ? { pdf } : {}) };
+}
+
+async function keepCopy(folder: string | undefined, sopInstanceUid: string, bytes: Uint8Array): Promise<string | undefined> {
+  if (!folder) return undefined;
+  await mkdir(folder, { recursive: true });
+  const file = join(folder, `${sopInstanceUid}.dcm`);
+  await writeFile(file, bytes);
+  return file;
+}
+
+async function sendPdf(client: DicomwebClient, studyUid: string, sr: ClassificationSr, opts: { dryRun?: boolean; srOut?: string }): Promise<NonNullable<SrOutcome['pdf']>> {
+  const pdf = await buildSrPdf(sr.bytes);
+  const file = await keepCopy(opts.srOut, pdf.sopInstanceUid, pdf.bytes);
+  const base = { sopInstanceUid: pdf.sopInstanceUid, ...(file ? { file } : {}) };
+  if (opts.dryRun) return { ...base, status: 'dry-run' };
+  if (await srExists(client, studyUid, pdf.seriesInstanceUid, pdf.sopInstanceUid)) return { ...base, status: 'already-stored' };
+  await client.store([pdf.bytes], studyUid);
+  return { ...base, status: 'stored' };
 }
 
 /** Options of `storeDraftSr`. */
@@ -93,6 +114,8 @@ export interface StoreDraftSrOptions {
   settings: string;
   dryRun?: boolean;
   srOut?: string;
+  /** Also store the SR's PDF rendition. */
+  pdf?: boolean;
 }
 
 /** Build and (unless dry-run or already there) STOW-RS the draft-report SR of one series. */

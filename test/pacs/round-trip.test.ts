@@ -27,6 +27,8 @@ import { buildPacsCorpus, type PacsCorpus, type PacsStudy } from '../support/pac
 
 const corpus = await buildDicomCorpus();
 const hasDciodvfy = spawnSync('dciodvfy', [], { stdio: 'ignore' }).error === undefined;
+const hasPdftotext = spawnSync('pdftotext', ['-v'], { stdio: 'ignore' }).error === undefined;
+if (!hasPdftotext) console.warn('PACS round trip: pdftotext (Debian package poppler-utils) not installed; the PDF rendition test is skipped');
 const skip = 'skipped' in corpus ? corpus.skipped : orthancUnavailable();
 if (skip) console.warn(`PACS round trip skipped: ${skip}`);
 if (!hasDciodvfy) console.warn('PACS round trip: dciodvfy (Debian package dicom3tools) not installed; the SR is checked with dcmtk only');
@@ -214,6 +216,43 @@ describe.skipIf(Boolean(skip))('PACS round trip with Orthanc', () => {
       expect(`${v.stdout}${v.stderr}`.split('\n').filter((l) => /^Error/.test(l))).toEqual([]);
     }
   });
+
+  it.skipIf(!hasPdftotext)('stores a PDF rendition of the SR that Orthanc serves as a document (/instances/{id}/pdf), with the SR\'s content; never twice', async () => {
+    const templates = 'medical';
+    const series = analysed.find((s) => s.studyUid === studies.syntaxes.studyUid && s.results.length >= 3)!;
+    const outcome = await storeSeriesSr(client, series, { model: encoder.info, labels: LABELS, templates, pdf: true });
+    expect(outcome.pdf?.status).toBe('stored');
+    const again = await storeSeriesSr(client, series, { model: encoder.info, labels: LABELS, templates, pdf: true });
+    expect(again.pdf?.status).toBe('already-stored');
+    const docs = await client.searchInstances({ studyUid: series.studyUid, modality: 'DOC' });
+    expect(docs.map((j) => str(j, 'SOPInstanceUID'))).toEqual([outcome.pdf!.sopInstanceUid]);
+    // Orthanc's own route behind Orthanc Explorer's "Preview the instance": the embedded PDF
+    const [orthancId] = (await orthanc.rest<Array<{ ID: string }>>(`/tools/lookup`, { method: 'POST', body: outcome.pdf!.sopInstanceUid })).map((x) => x.ID);
+    const res = await fetch(`${orthanc.httpUrl}/instances/${orthancId}/pdf`, { headers: { authorization: `Basic ${Buffer.from(`${orthanc.user}:${orthanc.password}`).toString('base64')}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    const pdfFile = join(work, 'sr.pdf');
+    writeFileSync(pdfFile, new Uint8Array(await res.arrayBuffer()));
+    // poppler's pdftotext reads the document independently of pdfkit
+    const text = execFileSync('pdftotext', ['-layout', pdfFile, '-'], { encoding: 'utf8' });
+    expect(text).toContain('Zero-shot image classification (research use)');
+    expect(text).toContain('Research use only');
+    expect(text).toContain(`${encoder.info.id} (${encoder.info.dtype})`);
+    for (const r of series.results) {
+      expect(text).toContain(r.instance.sopInstanceUid);
+      for (const l of r.labels) expect(text).toContain(String(Number(l.score.toFixed(6))));
+    }
+    const dcm = join(work, 'sr-pdf.dcm');
+    writeFileSync(dcm, await client.retrieveInstance(series.studyUid, docs.length ? str(docs[0], 'SeriesInstanceUID') : '', outcome.pdf!.sopInstanceUid));
+    const dump = execFileSync('dcmdump', ['+P', '0042,0012', '+P', '0020,000d', '+P', '0008,1155', dcm], { encoding: 'utf8' });
+    expect(dump).toContain('application/pdf');
+    expect(dump).toContain(series.studyUid);
+    expect(dump).toContain(outcome.srInstanceUid);
+    if (hasDciodvfy) {
+      const v = spawnSync('dciodvfy', [dcm], { encoding: 'utf8' });
+      expect(`${v.stdout}${v.stderr}`.split('\n').filter((l) => /^Error/.test(l))).toEqual([]);
+    }
+  }, 120_000);
 
   it('a study with one corrupt instance: the others are analysed, the bad one is reported', async () => {
     const [series] = await classifyStudy(client, encoder, { studyUid: studies.corrupt.studyUid, labels: LABELS });

@@ -185,6 +185,7 @@ interface ClassifyCliOptions extends ConnectionCliOptions, ModelCliOptions, View
   storeSr?: boolean;
   dryRun?: boolean;
   srOut?: string;
+  pdf?: boolean;
 }
 
 function classifyCommand(): Command {
@@ -198,6 +199,7 @@ function classifyCommand(): Command {
     .option('--store-sr', 'store the results in the study as one Comprehensive SR per series (STOW-RS; never twice)')
     .option('--dry-run', 'with --store-sr: build the SRs and say what would be stored, without storing')
     .option('--sr-out <dir>', 'also write the SR files to this folder')
+    .option('--pdf', 'with --store-sr: also store a PDF rendition of each SR (Encapsulated PDF) that PACS web viewers open as a document')
     .option('--json', 'print a JSON object {results, sr}');
   for (const opt of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(opt);
   return withConnection(cmd).action(async (o: ClassifyCliOptions) => {
@@ -222,7 +224,7 @@ function classifyCommand(): Command {
       const sr: SrOutcome[] = [];
       if (o.storeSr || o.srOut || o.dryRun) {
         for (const s of series) {
-          sr.push(await storeSeriesSr(client, s, { model: encoder.info, labels, templates: templates.name, dryRun: o.dryRun || !o.storeSr, ...(o.srOut ? { srOut: o.srOut } : {}) }));
+          sr.push(await storeSeriesSr(client, s, { model: encoder.info, labels, templates: templates.name, dryRun: o.dryRun || !o.storeSr, pdf: Boolean(o.pdf), ...(o.srOut ? { srOut: o.srOut } : {}) }));
         }
       }
       const failed = series.flatMap((s) => s.failed);
@@ -242,6 +244,7 @@ function classifyCommand(): Command {
         for (const x of sr) {
           const verb = x.status === 'stored' ? 'stored' : x.status === 'already-stored' ? 'already in the PACS' : x.status === 'dry-run' ? 'would store' : 'nothing analysed, no SR for';
           note(`medvlm: SR ${x.srInstanceUid} (${x.references} images of series ${x.seriesUid}): ${verb}${x.file ? `; written to ${x.file}` : ''}`);
+          if (x.pdf) note(`medvlm: PDF rendition ${x.pdf.sopInstanceUid}: ${x.pdf.status}${x.pdf.file ? `; written to ${x.pdf.file}` : ''}`);
         }
       }
       for (const f of failed) note(`medvlm: ${f.error.message} [${f.error.code}]`);
@@ -351,6 +354,7 @@ interface DraftCliOptions extends ConnectionCliOptions, Partial<ModelCliOptions>
   storeSr?: boolean;
   dryRun?: boolean;
   srOut?: string;
+  pdf?: boolean;
   json?: boolean;
   batchSize: number;
 }
@@ -367,6 +371,7 @@ function draftReportCommand(): Command {
     .option('--store-sr', 'store each draft in the study as a Comprehensive SR (STOW-RS; never twice)')
     .option('--dry-run', 'with --store-sr: build the SRs without storing them')
     .option('--sr-out <dir>', 'also write the SR files to this folder')
+    .option('--pdf', 'with --store-sr: also store a PDF rendition of each SR (Encapsulated PDF) that PACS web viewers open as a document')
     .option('--json', 'print JSON {drafts, sr}');
   for (const opt of [...indexModelOptions(), ...viewOptions()]) cmd.addOption(opt);
   return withConnection(cmd).action(async (o: DraftCliOptions) => {
@@ -389,7 +394,7 @@ function draftReportCommand(): Command {
         if (o.storeSr || o.srOut || o.dryRun) {
           const settings = JSON.stringify({ k: o.k, sentences: o.sentences, fields: fields ?? null, view: toViewOptions(o) });
           for (const d of drafts) {
-            sr.push(await storeDraftSr(client, d, { model: encoder.info, corpus: corpusIdentity(o.corpus), settings, dryRun: o.dryRun || !o.storeSr, ...(o.srOut ? { srOut: o.srOut } : {}) }));
+            sr.push(await storeDraftSr(client, d, { model: encoder.info, corpus: corpusIdentity(o.corpus), settings, dryRun: o.dryRun || !o.storeSr, pdf: Boolean(o.pdf), ...(o.srOut ? { srOut: o.srOut } : {}) }));
           }
         }
         if (o.json) {
@@ -402,7 +407,10 @@ function draftReportCommand(): Command {
             out(d.draft?.text || '(no draft: no image of the series could be read, or no sentence could be drawn)');
             d.draft?.sentences.forEach((x, i) => out(`  [${i + 1}] ${x.source.caseId ? `case ${x.source.caseId}, ` : ''}${x.source.field}; case similarity ${x.caseSimilarity.toFixed(3)}, sentence similarity ${x.sentenceSimilarity.toFixed(3)}`));
           }
-          for (const x of sr) note(`medvlm: SR ${x.srInstanceUid} (series ${x.seriesUid}): ${x.status}${x.file ? `; written to ${x.file}` : ''}`);
+          for (const x of sr) {
+            note(`medvlm: SR ${x.srInstanceUid} (series ${x.seriesUid}): ${x.status}${x.file ? `; written to ${x.file}` : ''}`);
+            if (x.pdf) note(`medvlm: PDF rendition ${x.pdf.sopInstanceUid}: ${x.pdf.status}${x.pdf.file ? `; written to ${x.pdf.file}` : ''}`);
+          }
         }
         const failed = drafts.flatMap((d) => d.failed);
         for (const f of failed) note(`medvlm: ${f.error.message} [${f.error.code}]`);
