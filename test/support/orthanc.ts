@@ -58,8 +58,8 @@ export interface TestOrthanc {
   readonly dir: string;
   /** Orthanc's own REST API (not DICOMweb), authenticated: GET and parse JSON. */
   rest<T = unknown>(path: string, init?: { method?: string; body?: string }): Promise<T>;
-  /** Stop the process (storage kept). */
-  stop(): Promise<void>;
+  /** Stop the process (storage kept): SIGTERM and wait, or SIGKILL for a server that vanishes at once. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Start it again on the same ports and storage. */
   start(): Promise<void>;
   /** Stop and delete the temporary folder. */
@@ -131,11 +131,11 @@ export async function startOrthanc(): Promise<TestOrthanc> {
     }
   };
 
-  const stop = async (): Promise<void> => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
     const proc = child;
     if (!proc) return;
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    proc.kill('SIGTERM');
+    proc.kill(signal);
     const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
