@@ -177,3 +177,6 @@ async function main(): Promise<void> {
 }
 
 await main();
+// BullMQ/ioredis and LanceDB can keep a handle open after every queue, index and Redis is closed: the
+// results are written and printed, so end the process instead of idling until a timeout.
+process.exit(0);
