@@ -27,7 +27,7 @@ import {
   type TextFeatureExtractionPipeline,
   type VisualQuestionAnsweringPipeline,
   type ZeroShotImageClassificationPipeline,
-} from './tasks/pipelines.js';
+} from './tasks/pipeline-builders.js';
 import type { TemplateSet } from './tasks/templates.js';
 
 export * from './core/errors.js';
@@ -46,7 +46,7 @@ export { RESEARCH_NOTICE } from './models/defaults.js';
 export type { DualEncoder, ModelInfo, ScoringRule } from './models/capabilities.js';
 export { registerDualEncoderFamily, supportedModelTypes } from './models/families.js';
 export { loadDualEncoderFromUrl, type LoadFromUrlOptions } from './models/load-url.js';
-export type { ZeroShotImageClassificationPipeline, ImageFeatureExtractionPipeline, TextFeatureExtractionPipeline, VisualQuestionAnsweringPipeline, InspectPipeline } from './tasks/pipelines.js';
+export type { ZeroShotImageClassificationPipeline, ImageFeatureExtractionPipeline, TextFeatureExtractionPipeline, VisualQuestionAnsweringPipeline, InspectPipeline } from './tasks/pipeline-builders.js';
 
 /**
  * Where the page serves dcmjs-codecs' `dcmjs-native-codecs.wasm` (from the npm package

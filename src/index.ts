@@ -44,7 +44,7 @@ export type {
   AskOutput,
   ClassifyCallOptions,
   ImageCallOptions,
-} from './tasks/pipelines.js';
+} from './tasks/pipeline-builders.js';
 export { RESULT_SCHEMAS, type ResultSchemaName } from './tasks/schemas.js';
 export type { DualEncoder, RGBImage, ModelInfo, ScoringRule, StageTimes } from './models/capabilities.js';
 export type { DualEncoderFamily, DefaultLogits } from './models/family.js';

@@ -36,7 +36,7 @@ import {
   type TextFeatureExtractionPipeline,
   type VisualQuestionAnsweringPipeline,
   type ZeroShotImageClassificationPipeline,
-} from './pipelines.js';
+} from './pipeline-builders.js';
 import { searchIndex, type SearchResult } from './search.js';
 import { resolveTemplates } from './templates-files.js';
 import type { TemplateSet } from './templates.js';

@@ -1,7 +1,7 @@
 /** The exported JSON Schemas and the TypeScript result types describe the same objects (checked by the compiler). */
 import { Ajv } from 'ajv';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { AskOutput, ImageEmbeddingRow, TextEmbeddingRow } from '../../src/tasks/pipelines.js';
+import type { AskOutput, ImageEmbeddingRow, TextEmbeddingRow } from '../../src/tasks/pipeline-builders.js';
 import type { DraftOutput, SearchOutput } from '../../src/tasks/pipeline.js';
 import type { FileError } from '../../src/tasks/batch.js';
 import type { InspectResult } from '../../src/tasks/inspect.js';
