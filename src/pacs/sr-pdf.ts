@@ -9,7 +9,7 @@ import PDFDocument from 'pdfkit';
 import { InputError } from '../core/errors.js';
 import { packageVersion } from '../core/paths.js';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
-import { derivedUid } from './sr.js';
+import { derivedUid, PATIENT_STUDY_KEYWORDS } from './sr.js';
 
 const { DicomDict, DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
@@ -71,9 +71,8 @@ export function srDocumentLines(srBytes: Uint8Array): { title: string; lines: st
   return { title: meaning(sr), lines: children.flatMap((c) => itemLines(c, 0)), sr };
 }
 
-/** Typeset the SR's content as a PDF (A4, Helvetica; the research-use statement on top). */
-export async function renderSrPdf(srBytes: Uint8Array): Promise<Uint8Array> {
-  const { title, lines, sr } = srDocumentLines(srBytes);
+/** Typeset an SR's content (from `srDocumentLines`) as a PDF (A4, Helvetica; the research-use statement on top). */
+export async function renderSrPdf({ title, lines, sr }: ReturnType<typeof srDocumentLines>): Promise<Uint8Array> {
   const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: title, Creator: `medvlm ${packageVersion()}`, Producer: 'medvlm (pdfkit)' } });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
@@ -114,10 +113,11 @@ export function srPdfUids(srSeriesUid: string, srInstanceUid: string): { series:
  * copied from the SR, a Source Instance Sequence pointing at the SR, modality DOC.
  */
 export async function buildSrPdf(srBytes: Uint8Array): Promise<SrPdfInstance> {
-  const pdf = await renderSrPdf(srBytes);
-  const { title, sr } = srDocumentLines(srBytes);
+  const doc = srDocumentLines(srBytes);
+  const { title, sr } = doc;
+  const pdf = await renderSrPdf(doc);
   const uids = srPdfUids(String(sr.SeriesInstanceUID), String(sr.SOPInstanceUID));
-  const copy = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyInstanceUID', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber'];
+  const copy = ['StudyInstanceUID', ...PATIENT_STUDY_KEYWORDS];
   const padded = new Uint8Array(pdf.length + (pdf.length % 2));
   padded.set(pdf);
   const dataset: Item = {

@@ -99,6 +99,9 @@ function imageResult(r: SrImageResult): Record<string, unknown> {
   };
 }
 
+/** Patient and study attributes every medvlm result object copies from its source (StudyInstanceUID aside). */
+export const PATIENT_STUDY_KEYWORDS = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber'];
+
 /** Patient and study attributes of the source instance (read up to the pixel data). */
 function sourceAttributes(bytes: Uint8Array, studyUid: string): Record<string, unknown> {
   let ds: Record<string, unknown>;
@@ -109,9 +112,8 @@ function sourceAttributes(bytes: Uint8Array, studyUid: string): Record<string, u
   } catch (e) {
     throw new InputError('E_DICOM_INVALID', `pacs:${studyUid}: cannot read patient and study attributes for the SR (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
-  const keep = ['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber'];
   const out: Record<string, unknown> = {};
-  for (const k of keep) out[k] = ds[k] ?? '';
+  for (const k of PATIENT_STUDY_KEYWORDS) out[k] = ds[k] ?? '';
   return out;
 }
 

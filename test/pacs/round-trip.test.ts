@@ -243,7 +243,7 @@ describe.skipIf(Boolean(skip))('PACS round trip with Orthanc', () => {
       for (const l of r.labels) expect(text).toContain(String(Number(l.score.toFixed(6))));
     }
     const dcm = join(work, 'sr-pdf.dcm');
-    writeFileSync(dcm, await client.retrieveInstance(series.studyUid, docs.length ? str(docs[0], 'SeriesInstanceUID') : '', outcome.pdf!.sopInstanceUid));
+    writeFileSync(dcm, await client.retrieveInstance(series.studyUid, str(docs[0], 'SeriesInstanceUID'), outcome.pdf!.sopInstanceUid));
     const dump = execFileSync('dcmdump', ['+P', '0042,0012', '+P', '0020,000d', '+P', '0008,1155', dcm], { encoding: 'utf8' });
     expect(dump).toContain('application/pdf');
     expect(dump).toContain(series.studyUid);
