@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InferenceError, MedvlmError, ModelLoadError, OptionError, inputError } from '../core/errors.js';
+import { InferenceError, MedvlmError, ModelLoadError, OptionError } from '../core/errors.js';
 import { resolveRuntimeSettings } from '../runtime/env.js';
 import { isModelDtype, MODEL_DTYPES, onnxFileFor, type ModelDtype } from '../runtime/dtype.js';
 import { loadConfigJson, loadImageProcessor, loadModel, loadTokenizer, type EngineLoadContext, type EngineModel, type EngineTokenizer } from '../runtime/engine.js';
@@ -60,14 +60,9 @@ class TransformersTextSegmenter implements TextPromptedSegmenter {
     const out: ProbabilityMap[] = [];
     for (let start = 0; start < images.length; start += this.batch) {
       const chunk = images.slice(start, start + this.batch);
-      chunk.forEach((img, k) => {
-        if (!(img.width > 0 && img.height > 0) || img.data.length !== img.width * img.height * 3) {
-          throw inputError('E_RASTER_INVALID', `image #${start + k}`, `expected ${img.width}x${img.height}x3 RGB bytes, got ${img.data.length}`);
-        }
-      });
       let logits;
       try {
-        const pixel_values = await this.pixels.of(chunk);
+        const pixel_values = await this.pixels.of(chunk, start);
         const tokens = this.tokenizer(texts.slice(start, start + this.batch), { padding: true, truncation: true });
         const inputs: Record<string, unknown> = { pixel_values };
         for (const name of this.model.inputNames) if (name !== 'pixel_values') inputs[name] = tokens[name];

@@ -4,7 +4,7 @@
  * separate text and vision ONNX models, batching, and L2-normalised Float32Array outputs. A family (clip, siglip, ...) only
  * declares data (see family.ts).
  */
-import { InferenceError, inputError, MedvlmError } from '../core/errors.js';
+import { InferenceError, MedvlmError } from '../core/errors.js';
 import { loadImageProcessor, loadModel, loadTokenizer, type EngineLoadContext, type EngineModel, type EngineTokenizer } from '../runtime/engine.js';
 import type { ModelFiles } from '../runtime/model-files.js';
 import { REQUIRED_JSON_FILES, requiredOnnxFiles, type ModelSourceKind } from '../runtime/model-source.js';
@@ -134,14 +134,8 @@ export class TransformersDualEncoder implements DualEncoder {
   /** The vision graph's outputs for one batch of `images` from `start`, with the pixel_values it saw. */
   private async forwardImages(images: RGBImage[], start: number): Promise<Record<string, { dims: number[]; data: ArrayLike<number | bigint> }>> {
     const chunk = images.slice(start, start + this.batch.images);
-    chunk.forEach((img, k) => {
-      const expected = img.width * img.height * 3;
-      if (!(img.width > 0 && img.height > 0) || img.data.length !== expected) {
-        throw inputError('E_RASTER_INVALID', `image #${start + k}`, `expected ${img.width}x${img.height}x3 = ${expected} RGB bytes, got ${img.data.length}`);
-      }
-    });
     const t0 = performance.now();
-    const pixel_values = await this.pixels.of(chunk);
+    const pixel_values = await this.pixels.of(chunk, start);
     const t1 = performance.now();
     const result = await this.visionModel({ pixel_values });
     this.stageTimes.preprocessMs += t1 - t0;
