@@ -10,9 +10,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convertCheckpoint, type ConvertResult } from '../../src/convert/convert.js';
 import { loadDualEncoder } from '../../src/models/registry.js';
-import type { DualEncoder } from '../../src/models/capabilities.js';
+import type { DenseFeatures, DualEncoder } from '../../src/models/capabilities.js';
 import { hasMedpix, hasTorch, here, PYTHON, runPython, tempDir } from './helpers.js';
-import { makeBiomedclipSource, medpixSamples, minCosine, SMALL_BIOMEDCLIP, writePixelValues } from './fixtures.js';
+import { makeBiomedclipSource, medpixSamples, minCosine, minPatchCosine, SMALL_BIOMEDCLIP, writePixelValues } from './fixtures.js';
 import { execFileSync } from 'node:child_process';
 
 const run = hasTorch && hasMedpix;
@@ -20,8 +20,8 @@ let root = '';
 let result: ConvertResult;
 let model: DualEncoder;
 let q8: DualEncoder;
-let ref: { image: number[][]; text: number[][]; logit_scale: number };
-let mine: { image: Float32Array[]; text: Float32Array[]; imageQ8: Float32Array[]; textQ8: Float32Array[] };
+let ref: { image: number[][]; text: number[][]; patches: number[][][]; logit_scale: number };
+let mine: { image: Float32Array[]; text: Float32Array[]; imageQ8: Float32Array[]; textQ8: Float32Array[]; patches: DenseFeatures[]; patchesQ8: DenseFeatures[] };
 
 beforeAll(async () => {
   if (!run) return;
@@ -48,6 +48,8 @@ beforeAll(async () => {
     text: await model.encodeTexts(captions),
     imageQ8: await q8.encodeImages(images),
     textQ8: await q8.encodeTexts(captions),
+    patches: await model.dense!.encodePatches(images.slice(0, 4)),
+    patchesQ8: await q8.dense!.encodePatches(images.slice(0, 4)),
   };
 }, 600_000);
 afterAll(async () => {
@@ -82,6 +84,16 @@ describe.skipIf(!run)('BiomedCLIP layout (open_clip timm ViT + HF BERT) → medv
 
   it('logit scale is exp(logit_scale) exactly', () => {
     expect(model.logitScale).toBe(ref.logit_scale);
+  });
+
+  it('patch_embeds: a 14×14 grid of dense features (timm norm on every token + head projection) that matches PyTorch on 4 images', () => {
+    expect(mine.patches.map((p) => [p.rows, p.cols])).toEqual(Array(4).fill([14, 14]));
+    expect(model.dense?.inputSize).toBe(224);
+    const fp32 = minPatchCosine(mine.patches, ref.patches);
+    const q8cos = minPatchCosine(mine.patchesQ8, ref.patches);
+    console.log(`[parity] BiomedCLIP layout: patch_embeds min cosine fp32 ${fp32.toFixed(7)}, q8 ${q8cos.toFixed(5)}`);
+    expect(fp32).toBeGreaterThanOrEqual(0.9999);
+    expect(q8cos).toBeGreaterThan(0.98);
   });
 
   it('q8 stays close to fp32 (cosine ≥ 0.99)', () => {

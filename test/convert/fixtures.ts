@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareInput } from '../../src/tasks/batch.js';
-import type { RGBImage } from '../../src/models/capabilities.js';
+import type { DenseFeatures, RGBImage } from '../../src/models/capabilities.js';
 import { preprocessImages, preprocessPlan } from '../../src/transforms/preprocess.js';
 import { DATA_DIR, runPython } from './helpers.js';
 
@@ -55,6 +55,15 @@ export { cosine };
 /** Smallest row-wise cosine. */
 export function minCosine(a: ArrayLike<number>[], b: ArrayLike<number>[]): number {
   return Math.min(...a.map((x, i) => cosine(x, b[i])));
+}
+
+/** The smallest per-patch cosine between medvlm's dense grids and a reference's [image][patch][dim] patch features. */
+export function minPatchCosine(grids: DenseFeatures[], ref: number[][][]): number {
+  if (grids.length !== ref.length) throw new Error(`${grids.length} grids vs ${ref.length} reference images`);
+  return Math.min(...grids.map((g, i) => {
+    if (g.patches.length !== ref[i].length) throw new Error(`image ${i}: ${g.patches.length} patches vs ${ref[i].length} in the reference`);
+    return minCosine(g.patches, ref[i]);
+  }));
 }
 
 /** Small widths of the BiomedCLIP layout: 224 px / patch 16, 2+2 layers of width 128, embed 64. */

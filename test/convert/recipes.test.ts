@@ -14,8 +14,8 @@ import { convertCheckpoint, type ConvertResult } from '../../src/convert/convert
 import { parseVocab, wordPieceTokenizerConfig, wordPieceTokenizerJson } from '../../src/convert/tokenizer.js';
 import { loadDualEncoder } from '../../src/models/registry.js';
 import { hasMedpix, hasTorch, here, PYTHON, runPython, tempDir } from './helpers.js';
-import { medpixSamples, minCosine, writePixelValues, writeVocab } from './fixtures.js';
-import type { RGBImage } from '../../src/models/capabilities.js';
+import { medpixSamples, minCosine, minPatchCosine, writePixelValues, writeVocab } from './fixtures.js';
+import type { DenseFeatures, RGBImage } from '../../src/models/capabilities.js';
 
 const run = hasTorch && hasMedpix;
 let root = '';
@@ -56,9 +56,10 @@ const CASES: Case[] = [
 
 describe.skipIf(!run).each(CASES)('recipe $recipe ($kind reference)', (c) => {
   let result: ConvertResult;
-  let ref: { image: number[][]; text: number[][]; logit_scale: number };
+  let ref: { image: number[][]; text: number[][]; patches: number[][][]; logit_scale: number };
   let image: Float32Array[];
   let text: Float32Array[];
+  let patches: DenseFeatures[];
   let logitScale = 0;
 
   beforeAll(async () => {
@@ -89,6 +90,7 @@ describe.skipIf(!run).each(CASES)('recipe $recipe ($kind reference)', (c) => {
     try {
       image = await model.encodeImages(samples.images);
       text = await model.encodeTexts(samples.captions);
+      patches = await model.dense!.encodePatches(samples.images.slice(0, 4));
       logitScale = model.logitScale;
     } finally {
       await model.dispose();
@@ -106,5 +108,14 @@ describe.skipIf(!run).each(CASES)('recipe $recipe ($kind reference)', (c) => {
     expect(minCosine(image, ref.image)).toBeGreaterThanOrEqual(0.99999);
     expect(minCosine(text, ref.text)).toBeGreaterThanOrEqual(0.99999);
     expect(logitScale).toBe(ref.logit_scale);
+  });
+
+  it('patch_embeds: the image/patch grid of dense features matches PyTorch on 4 MedPix images (cosine ≥ 0.9999 per patch)', () => {
+    const v = c.cfg.vision as { image: number; patch: number };
+    const side = v.image / v.patch;
+    expect(patches.map((p) => [p.rows, p.cols])).toEqual(Array(4).fill([side, side]));
+    const cos = minPatchCosine(patches, ref.patches);
+    console.log(`[parity] ${c.recipe}: patch_embeds min cosine ${cos.toFixed(7)}`);
+    expect(cos).toBeGreaterThanOrEqual(0.9999);
   });
 });

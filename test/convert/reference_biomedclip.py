@@ -7,7 +7,8 @@ usage:
   reference_biomedclip.py make OUT_DIR CONFIG_JSON       random-initialised checkpoint in the open_clip release layout
   reference_biomedclip.py run  SRC_DIR PIXELS.f32 N IDS.json OUT.json
       image embeddings of N pixel tensors [N,3,S,S] (raw float32) and text embeddings of id lists
-      (padded to the context length with the pad id, mask = ids != pad, as open_clip does).
+      (padded to the context length with the pad id, mask = ids != pad, as open_clip does), plus the
+      patch features (every patch token through the final norm and the projection) of the first 4 images.
 """
 import json
 import time
@@ -84,11 +85,13 @@ class VisionTransformer(nn.Module):
         self.blocks = nn.Sequential(*[Block(dim, heads, mlp) for _ in range(depth)])
         self.norm = nn.LayerNorm(dim, eps=1e-6)
 
-    def forward(self, x):
+    def tokens(self, x):
         x = self.patch_embed(x)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
-        x = self.norm(self.blocks(x))
-        return x[:, 0]
+        return self.norm(self.blocks(x))
+
+    def forward(self, x):
+        return self.tokens(x)[:, 0]
 
 
 class TimmModel(nn.Module):
@@ -99,6 +102,10 @@ class TimmModel(nn.Module):
 
     def forward(self, x):
         return self.head(self.trunk(x))
+
+    def patches(self, x):
+        """Every patch token through timm's final norm and the head projection (dense features)."""
+        return self.head(self.trunk.tokens(x)[:, 1:])
 
 
 # ---- Hugging Face BertModel (add_pooling_layer=False) ----
@@ -296,7 +303,9 @@ def run(src, pixels_path, n, ids_path, out_path):
         img = model.visual(pixels) if int(n) else torch.zeros(0)
         image_seconds, image_cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
         txt = model.text(batch) if ids else torch.zeros(0)
-    json.dump({"image_seconds": image_seconds, "image_cpu_seconds": image_cpu_seconds, "threads": torch.get_num_threads(), "image": img.tolist(), "text": txt.tolist(), "logit_scale": math.exp(float(model.logit_scale))}, open(out_path, "w"))
+        patches = model.visual.patches(pixels[:4]) if int(n) else torch.zeros(0)
+    json.dump({"image_seconds": image_seconds, "image_cpu_seconds": image_cpu_seconds, "threads": torch.get_num_threads(), "image": img.tolist(), "text": txt.tolist(),
+               "patches": patches.tolist(), "logit_scale": math.exp(float(model.logit_scale))}, open(out_path, "w"))
 
 
 if __name__ == "__main__":

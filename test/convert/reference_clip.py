@@ -73,12 +73,18 @@ class VisualTransformer(nn.Module):
         self.ln_post = nn.LayerNorm(width)
         self.proj = nn.Parameter(torch.zeros(width, out_dim))
 
-    def forward(self, x):
+    def tokens(self, x):
         x = self.conv1(x).reshape(x.shape[0], self.conv1.out_channels, -1).permute(0, 2, 1)
         cls = self.class_embedding + torch.zeros(x.shape[0], 1, x.shape[-1])
         x = self.ln_pre(torch.cat([cls, x], dim=1) + self.positional_embedding)
-        x = self.transformer(x.permute(1, 0, 2)).permute(1, 0, 2)
-        return self.ln_post(x[:, 0, :]) @ self.proj
+        return self.transformer(x.permute(1, 0, 2)).permute(1, 0, 2)
+
+    def forward(self, x):
+        return self.ln_post(self.tokens(x)[:, 0, :]) @ self.proj
+
+    def patches(self, x):
+        """Dense features: every patch token through ln_post and the projection (MaskCLIP-style, no value trick)."""
+        return self.ln_post(self.tokens(x)[:, 1:, :]) @ self.proj
 
 
 class UniMedCLIP(nn.Module):
@@ -190,8 +196,10 @@ class CLIPVisionTransformer(nn.Module):
         self.post_layernorm = nn.LayerNorm(v["width"])
 
     def forward(self, px):
-        x = self.encoder(self.pre_layrnorm(self.embeddings(px)))
-        return self.post_layernorm(x[:, 0, :])
+        return self.post_layernorm(self.encoder(self.pre_layrnorm(self.embeddings(px)))[:, 0, :])
+
+    def patch_tokens(self, px):
+        return self.post_layernorm(self.encoder(self.pre_layrnorm(self.embeddings(px)))[:, 1:, :])
 
 
 class CLIPTextEmbeddings(nn.Module):
@@ -308,10 +316,12 @@ def run(kind, src, pixels_path, n, ids_path, out_path):
         if kind == "hfclip":
             img = model.visual_projection(model.vision_model(pixels))
             txt = model.text_projection(model.text_model(batch, (batch != pad).long()))
+            patches = model.visual_projection(model.vision_model.patch_tokens(pixels[:4]))
         else:
             img = model.visual(pixels)
             txt = model.encode_text(batch)
-    json.dump({"image": img.tolist(), "text": txt.tolist(), "logit_scale": math.exp(float(model.logit_scale))}, open(out_path, "w"))
+            patches = model.visual.patches(pixels[:4])
+    json.dump({"image": img.tolist(), "text": txt.tolist(), "patches": patches.tolist(), "logit_scale": math.exp(float(model.logit_scale))}, open(out_path, "w"))
 
 
 if __name__ == "__main__":

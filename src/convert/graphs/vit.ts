@@ -2,7 +2,11 @@
  * The ViT image tower (timm VisionTransformer, open_clip VisionTransformer, Hugging Face
  * CLIPVisionModel): Conv patches (+ bias), class token, + positions, optional pre-norm, pre-norm
  * layers, LayerNorm of the class token, optional projection. pixel_values → image_embeds
- * (unnormalised; medvlm L2-normalises) + last_hidden_state.
+ * (unnormalised; medvlm L2-normalises) + last_hidden_state + patch_embeds: every patch token through
+ * the same final LayerNorm and projection as the class token ([batch, grid², embed], unnormalised), the
+ * dense features of the DenseEncoder capability (timm applies its final norm to every token; open_clip and
+ * Hugging Face CLIP apply ln_post to the class token only, so for them this is the usual MaskCLIP-style
+ * reading of the patch tokens without the value-embedding trick).
  *
  * Canonical weights: vision.patch.{weight [W,3,p,p], bias?}, vision.cls [1,1,W], vision.pos [1,T,W],
  * vision.ln_pre?, vision.layers.{i}.*, vision.ln_post, vision.proj.{weight [W,E], bias?}.
@@ -12,6 +16,7 @@ import { GraphBuilder, type QuantGranularity } from '../onnx/graph.js';
 import { expectShape, layerCount, type MappedWeights } from '../recipes/keymap.js';
 import { ConvertError } from '../../core/errors.js';
 import { checkLayer, preNormLayer, type Activation } from './blocks.js';
+import { PATCH_OUTPUT } from '../../models/transformers-dual-encoder.js';
 
 /** The sizes of a ViT, read from its weights. */
 export interface VitDims {
@@ -78,13 +83,15 @@ export function vitVisionModel(w: MappedWeights, s: VitSettings, d: VitDims, qua
   for (let i = 0; i < d.layers; i++) x = preNormLayer(g, x, `vision.layers.${i}`, settings);
   g.op1('Identity', [x], undefined, 'last_hidden_state');
   const pooled = g.layerNorm(g.op1('Gather', [x, g.int64([0], [])], { axis: { kind: 'int', value: 1 } }), 'vision.ln_post', undefined, s.lnEps);
-  if (w.store.has('vision.proj.weight')) {
-    g.linear(pooled, 'vision.proj.weight', w.store.has('vision.proj.bias') ? 'vision.proj.bias' : undefined, 'image_embeds');
-  } else {
-    g.op1('Identity', [pooled], undefined, 'image_embeds');
+  const patches = g.layerNorm(g.op1('Slice', [x, g.int64([1]), g.int64([d.tokens]), g.int64([1])]), 'vision.ln_post', undefined, s.lnEps);
+  const projBias = w.store.has('vision.proj.bias') ? 'vision.proj.bias' : undefined;
+  for (const [input, output] of [[pooled, 'image_embeds'], [patches, PATCH_OUTPUT]] as const) {
+    if (w.store.has('vision.proj.weight')) g.linear(input, 'vision.proj.weight', projBias, output);
+    else g.op1('Identity', [input], undefined, output);
   }
   return g.model('vision_model', [{ name: 'pixel_values', elemType: DataType.FLOAT, shape: ['batch_size', 3, d.imageSize, d.imageSize] }], [
     { name: 'image_embeds', elemType: DataType.FLOAT, shape: ['batch_size', d.embedDim] },
     { name: 'last_hidden_state', elemType: DataType.FLOAT, shape: ['batch_size', d.tokens, d.width] },
+    { name: PATCH_OUTPUT, elemType: DataType.FLOAT, shape: ['batch_size', d.tokens - 1, d.embedDim] },
   ]);
 }
