@@ -6,15 +6,13 @@
  * library's images/s (same model, same images, same process count) is measured first for comparison.
  * Writes .bench/serve.json and prints a Markdown table.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { pipeline } from '../src/tasks/pipeline.js';
+import { BENCH_LABELS as LABELS, multipart, ROOT, startServe } from './support/serve-process.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
@@ -24,19 +22,8 @@ const { values: args } = parseArgs({
   },
 });
 const duration = Number(args.duration);
-const LABELS = 'chest x-ray,head CT,abdomen CT,brain MRI';
 // one real image (a MedPix chest radiograph, 32 kB JPEG) for the library and the server alike
 const IMAGE = { name: 'vqarad-chest-xray-1.jpg', bytes: readFileSync(join(ROOT, 'samples/vqarad-chest-xray-1.jpg')) };
-
-function multipart(name: string, bytes: Buffer): { body: Buffer; type: string } {
-  const boundary = `medvlmbench${Math.random().toString(16).slice(2)}`;
-  const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="labels"\r\n\r\n${LABELS}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
-    bytes,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { body, type: `multipart/form-data; boundary=${boundary}` };
-}
 
 async function bareLibrary(): Promise<number> {
   const classify = await pipeline('zero-shot-image-classification');
@@ -49,32 +36,15 @@ async function bareLibrary(): Promise<number> {
   return perSecond;
 }
 
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 async function main(): Promise<void> {
   const bare = await bareLibrary();
   console.error(`bare library: ${bare.toFixed(1)} images/s`);
-  const base = `http://127.0.0.1:${args.port}`;
-  const server = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', args.port, '--concurrency', args.concurrency, '--no-web', '--quiet'], {
-    cwd: ROOT,
-    env: { ...process.env, MEDVLM_OFFLINE: '1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const server = await startServe(args.port, args.concurrency);
+  const { base } = server;
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(`${base}/v1/health`)).ok) break;
-      } catch {
-        if (i > 120) throw new Error('the server did not start');
-      }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const form = multipart(IMAGE.name, IMAGE.bytes);
+    const form = multipart({ labels: LABELS }, IMAGE.name, IMAGE.bytes);
     await fetch(`${base}/v1/classify`, { method: 'POST', body: new Uint8Array(form.body), headers: { 'content-type': form.type } }); // warm
-    const rssBefore = rssOf(server.pid!);
+    const rssBefore = server.rssMiB();
     const rows: Array<Record<string, number>> = [];
     for (const clients of args.clients.split(',').map(Number)) {
       const r = await autocannon({ url: `${base}/v1/classify`, method: 'POST', body: form.body, headers: { 'content-type': form.type }, connections: clients, duration, timeout: 60 });
@@ -82,7 +52,7 @@ async function main(): Promise<void> {
       rows.push({ clients, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, ok: r['2xx'], busy503: busy, errors: r.errors + r.timeouts + r.non2xx - busy });
       console.error(`${clients} clients: ${r.requests.average} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, 2xx ${r['2xx']}, 503 ${busy}`);
     }
-    const rssAfter = rssOf(server.pid!);
+    const rssAfter = server.rssMiB();
     const out = { date: new Date().toISOString(), durationSeconds: duration, serverConcurrency: Number(args.concurrency), bareImagesPerSecond: bare, rssBeforeMiB: rssBefore, rssAfterMiB: rssAfter, rows };
     mkdirSync(join(ROOT, '.bench'), { recursive: true });
     writeFileSync(join(ROOT, '.bench/serve.json'), JSON.stringify(out, null, 2));
@@ -90,7 +60,7 @@ async function main(): Promise<void> {
     for (const r of rows) console.log(`| ${r.clients} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.ok} | ${r.busy503} | ${r.errors} |`);
     console.log(`\nbare library: ${bare.toFixed(1)} images/s; server RSS ${rssBefore.toFixed(0)} MiB before, ${rssAfter.toFixed(0)} MiB after`);
   } finally {
-    server.kill('SIGTERM');
+    server.stop();
   }
 }
 

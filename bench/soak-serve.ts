@@ -7,14 +7,12 @@
  * Clients stay at or under the server's concurrency + queue, so the gate has no reason to answer 503.
  * Writes .bench/soak-serve.json and prints a summary; exits 1 when a criterion fails.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { BENCH_LABELS as LABELS, multipart, ROOT, startServe } from './support/serve-process.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: args } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
@@ -29,46 +27,13 @@ const soakSeconds = Number(args.minutes) * 60;
 const warmupSeconds = Number(args.warmup);
 const intervalMs = Number(args.interval) * 1000;
 const MAX_GROWTH = 0.1;
-const LABELS = 'chest x-ray,head CT,abdomen CT,brain MRI';
 const JPEG = readFileSync(join(ROOT, 'samples/vqarad-chest-xray-1.jpg'));
 const PNG = readFileSync(join(ROOT, 'samples/pneumoniamnist-test-0000-pneumonia.png'));
 
-function multipart(fields: Record<string, string>, name: string, bytes: Buffer): { body: Buffer; type: string } {
-  const boundary = `medvlmsoak${Math.random().toString(16).slice(2)}`;
-  const parts = Object.entries(fields).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`);
-  const body = Buffer.concat([
-    Buffer.from(`${parts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
-    bytes,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ]);
-  return { body, type: `multipart/form-data; boundary=${boundary}` };
-}
-
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function waitHealthy(base: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/v1/health`)).ok) return;
-    } catch {
-      if (i > 240) throw new Error('the server did not start');
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 async function main(): Promise<void> {
-  const base = `http://127.0.0.1:${args.port}`;
-  const server = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', args.port, '--concurrency', args.concurrency, '--no-web', '--quiet'], {
-    cwd: ROOT,
-    env: { ...process.env, MEDVLM_OFFLINE: '1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const server = await startServe(args.port, args.concurrency, 240);
+  const { base } = server;
   try {
-    await waitHealthy(base);
     const classifyJpeg = multipart({ labels: LABELS }, 'chest.jpg', JPEG);
     const inspectJpeg = multipart({}, 'chest.jpg', JPEG);
     const requests = [
@@ -80,7 +45,7 @@ async function main(): Promise<void> {
     ];
     const samples: Array<{ s: number; rssMiB: number }> = [];
     const t0 = performance.now();
-    const sample = () => samples.push({ s: Math.round((performance.now() - t0) / 1000), rssMiB: rssOf(server.pid!) });
+    const sample = () => samples.push({ s: Math.round((performance.now() - t0) / 1000), rssMiB: server.rssMiB() });
     sample();
     const timer = setInterval(sample, intervalMs);
     const total = warmupSeconds + soakSeconds;
@@ -122,7 +87,7 @@ async function main(): Promise<void> {
     );
     if (!ok) process.exitCode = 1;
   } finally {
-    server.kill('SIGTERM');
+    server.stop();
   }
 }
 

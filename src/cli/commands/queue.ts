@@ -225,75 +225,61 @@ async function watchStatus(wq: WorkQueue, intervalMs: number, untilDone: boolean
 }
 
 function statusCommand(): Command {
-  return new Command('status')
-    .description('waiting / active / encoded (awaiting commit) / failed batches, failed files by code, commit rate')
-    .addOption(queueOptions()[0])
-    .addOption(queueOptions()[1])
+  return adminCommand('status', 'waiting / active / encoded (awaiting commit) / failed batches, failed files by code, commit rate')
     .option('--files', 'list the failed files with their errors')
-    .option('--json', 'print JSON')
     .option('--watch', 'keep showing progress (a bar on a terminal, plain lines otherwise) with rates and ETA until interrupted')
     .addOption(new Option('--interval <s>', 'with --watch: seconds between readings').argParser(positiveSeconds).default(2))
     .option('--until-done', 'with --watch: exit once no batch is waiting, active, delayed or awaiting commit')
-    .action(async (o: AdminCliOptions) => {
-      const wq = await openWorkQueue(o.queue, o.queueName);
-      try {
-        if (o.watch) {
-          if (o.json || o.files) throw new OptionError('E_BAD_OPTION', '--watch: not with --json or --files (use them without --watch for one reading)');
-          return await watchStatus(wq, (o.interval ?? 2) * 1000, Boolean(o.untilDone));
-        }
-        const s = await queueStatus(wq);
-        const files = o.files ? await failedFileList(wq) : undefined;
-        if (o.json) {
-          out(JSON.stringify({ ...s, ...(files ? { failedFileList: files } : {}) }, null, 2));
-          return;
-        }
-        out(`queue      ${s.queue} ${s.name}${s.model ? `, model ${s.model.id} (${s.model.dtype}, ${s.model.embedDim}-d)` : ', no work yet'}`);
-        out(`batches    waiting ${s.jobs.waiting}, active ${s.jobs.active}, delayed ${s.jobs.delayed}, encoded awaiting commit ${s.jobs.completed}, failed ${s.jobs.failed}`);
-        out(`files      committed ${s.committed}${s.commitRate !== null ? ` (${s.commitRate.toFixed(1)}/s)` : ''}, failed ${Object.values(s.failedFiles).reduce((a, b) => a + b, 0)}${Object.keys(s.failedFiles).length ? ` (${Object.entries(s.failedFiles).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
-        out(`workers    ${s.workers} connected`);
-        for (const f of files ?? []) out(`failed     ${f.file}: ${f.code}`);
-      } finally {
-        await wq.close();
+    .action((o: AdminCliOptions) => withWorkQueue(o, async (wq) => {
+      if (o.watch) {
+        if (o.json || o.files) throw new OptionError('E_BAD_OPTION', '--watch: not with --json or --files (use them without --watch for one reading)');
+        return await watchStatus(wq, (o.interval ?? 2) * 1000, Boolean(o.untilDone));
       }
-    });
+      const s = await queueStatus(wq);
+      const files = o.files ? await failedFileList(wq) : undefined;
+      if (o.json) {
+        out(JSON.stringify({ ...s, ...(files ? { failedFileList: files } : {}) }, null, 2));
+        return;
+      }
+      out(`queue      ${s.queue} ${s.name}${s.model ? `, model ${s.model.id} (${s.model.dtype}, ${s.model.embedDim}-d)` : ', no work yet'}`);
+      out(`batches    waiting ${s.jobs.waiting}, active ${s.jobs.active}, delayed ${s.jobs.delayed}, encoded awaiting commit ${s.jobs.completed}, failed ${s.jobs.failed}`);
+      out(`files      committed ${s.committed}${s.commitRate !== null ? ` (${s.commitRate.toFixed(1)}/s)` : ''}, failed ${Object.values(s.failedFiles).reduce((a, b) => a + b, 0)}${Object.keys(s.failedFiles).length ? ` (${Object.entries(s.failedFiles).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`);
+      out(`workers    ${s.workers} connected`);
+      for (const f of files ?? []) out(`failed     ${f.file}: ${f.code}`);
+    }));
+}
+
+/** A `medvlm queue` subcommand with the queue options and `--json`. */
+function adminCommand(name: string, description: string): Command {
+  return new Command(name).description(description).addOption(queueOptions()[0]).addOption(queueOptions()[1]).option('--json', 'print JSON');
+}
+
+/** Open the work queue the options name, run `fn`, and always close the connection. */
+async function withWorkQueue<T>(o: AdminCliOptions, fn: (wq: WorkQueue) => Promise<T>): Promise<T> {
+  const wq = await openWorkQueue(o.queue, o.queueName);
+  try {
+    return await fn(wq);
+  } finally {
+    await wq.close();
+  }
 }
 
 function retryFailedCommand(): Command {
-  return new Command('retry-failed')
-    .description('retry failed batches and enqueue the failed files again (e.g. after installing a codec)')
-    .addOption(queueOptions()[0])
-    .addOption(queueOptions()[1])
-    .option('--json', 'print JSON')
-    .action(async (o: AdminCliOptions) => {
-      const wq = await openWorkQueue(o.queue, o.queueName);
-      try {
-        const rec = await readModelRecord(wq);
-        if (!rec) throw new MedvlmError('E_QUEUE_INVALID', `${wq.addr.display} queue ${wq.name}: no work was ever enqueued`);
-        const r = await retryFailed(wq, rec.model);
-        if (o.json) out(JSON.stringify(r));
-        else out(`${wq.addr.display} ${wq.name}: retrying ${r.jobs} failed batches and ${r.files} failed files`);
-      } finally {
-        await wq.close();
-      }
-    });
+  return adminCommand('retry-failed', 'retry failed batches and enqueue the failed files again (e.g. after installing a codec)')
+    .action((o: AdminCliOptions) => withWorkQueue(o, async (wq) => {
+      const rec = await readModelRecord(wq);
+      if (!rec) throw new MedvlmError('E_QUEUE_INVALID', `${wq.addr.display} queue ${wq.name}: no work was ever enqueued`);
+      const r = await retryFailed(wq, rec.model);
+      out(o.json ? JSON.stringify(r) : `${wq.addr.display} ${wq.name}: retrying ${r.jobs} failed batches and ${r.files} failed files`);
+    }));
 }
 
 function drainCommand(): Command {
-  return new Command('drain')
-    .description('remove batches not yet started (batches in flight and encoded ones are kept)')
-    .addOption(queueOptions()[0])
-    .addOption(queueOptions()[1])
-    .option('--json', 'print JSON')
-    .action(async (o: AdminCliOptions) => {
-      const wq = await openWorkQueue(o.queue, o.queueName);
-      try {
-        const r = await drainQueue(wq);
-        if (o.json) out(JSON.stringify(r));
-        else out(`${wq.addr.display} ${wq.name}: removed ${r.removed} waiting batches`);
-      } finally {
-        await wq.close();
-      }
-    });
+  return adminCommand('drain', 'remove batches not yet started (batches in flight and encoded ones are kept)')
+    .action((o: AdminCliOptions) => withWorkQueue(o, async (wq) => {
+      const r = await drainQueue(wq);
+      out(o.json ? JSON.stringify(r) : `${wq.addr.display} ${wq.name}: removed ${r.removed} waiting batches`);
+    }));
 }
 
 /** `medvlm queue status|retry-failed|drain`. */
