@@ -75,13 +75,7 @@ function addCommand(): Command {
     let summary: Awaited<ReturnType<typeof addToIndexFolder>>;
     try {
       summary = await addToIndexFolder(o.index, files, {
-        ...(o.model ? { model: o.model } : {}),
-        ...(o.dtype ? { dtype: o.dtype } : {}),
-        load: pipelineOptions(o),
-        ...(manifest ? { manifest } : {}),
-        where,
-        view: toViewOptions(o),
-        batchSize: o.batchSize,
+        ...sharedAddOptions(o, manifest, where),
         onProgress: bar.onProgress,
         ann: o.ann === 'auto' ? 'auto' : o.ann === 'on',
       });
@@ -103,6 +97,19 @@ function addCommand(): Command {
   });
 }
 
+/** The options `index add` passes alike to the in-process path and the queue. */
+function sharedAddOptions(o: AddCliOptions, manifest: ManifestRecord[] | undefined, where: WhereFilter[]) {
+  return {
+    ...(o.model ? { model: o.model } : {}),
+    ...(o.dtype ? { dtype: o.dtype } : {}),
+    load: pipelineOptions(o),
+    ...(manifest ? { manifest } : {}),
+    where,
+    view: toViewOptions(o),
+    batchSize: o.batchSize,
+  };
+}
+
 /** `index add --queue`: plan and enqueue; with --wait also commit until everything is in. */
 async function enqueueAdd(o: AddCliOptions, files: string[], problems: InputProblem[], manifest: ManifestRecord[] | undefined, where: WhereFilter[]): Promise<void> {
   const bar = o.wait ? progressBar('index add', files.length || manifest?.length || 0) : undefined;
@@ -111,13 +118,7 @@ async function enqueueAdd(o: AddCliOptions, files: string[], problems: InputProb
     summary = await enqueueIndexAdd(o.index, files, {
       queue: o.queue!,
       queueName: o.queueName,
-      ...(o.model ? { model: o.model } : {}),
-      ...(o.dtype ? { dtype: o.dtype } : {}),
-      load: pipelineOptions(o),
-      ...(manifest ? { manifest } : {}),
-      where,
-      view: toViewOptions(o),
-      batchSize: o.batchSize,
+      ...sharedAddOptions(o, manifest, where),
       wait: Boolean(o.wait),
       ...(o.commitSize ? { commitSize: o.commitSize } : {}),
       ann: o.ann === 'auto' ? 'auto' : o.ann === 'on',
