@@ -6,8 +6,9 @@
  *   (`promptFromMap` gives the box and points); without a promptable segmenter the min-max scaled map itself
  *   is the probability (weak; results say which route ran).
  */
-import type { ProbabilityMap, PromptableSegmenter, RGBImage, SegmenterPrompt, TextPromptedSegmenter } from '../models/capabilities.js';
-import { resizeMap } from '../transforms/dense-resample.js';
+import type { DualEncoder, ProbabilityMap, PromptableSegmenter, RGBImage, SegmenterPrompt, TextPromptedSegmenter } from '../models/capabilities.js';
+import { minMaxNormalise, resizeMap } from '../transforms/dense-resample.js';
+import { denseMaps, type DenseMapOptions, type MapMethod } from './dense-map.js';
 
 /** A segmentation of one view: probability (0..1) and binary mask (0/1), both at the view's size. */
 export interface ViewSegmentation {
@@ -62,9 +63,34 @@ export function promptFromMap(map: ProbabilityMap, level = 0.5): SegmenterPrompt
   return Number.isFinite(x0) ? { box: [x0, y0, x1 + 1, y1 + 1], points } : { points };
 }
 
+/** A segmentation by a promptable segmenter: the prompt given, the parts it used, its score and notes. */
+export interface PromptedViewSegmentation extends ViewSegmentation {
+  prompt: SegmenterPrompt;
+  used: SegmenterPrompt;
+  /** The segmenter's predicted IoU of the mask, where it has one. */
+  score?: number;
+  notes: string[];
+}
+
 /** Segment one view with a promptable segmenter from a saliency map. */
-export async function segmentFromMap(segmenter: PromptableSegmenter, view: RGBImage, map01: ProbabilityMap, threshold = 0.5): Promise<ViewSegmentation & { prompt: SegmenterPrompt }> {
+export async function segmentFromMap(segmenter: PromptableSegmenter, view: RGBImage, map01: ProbabilityMap, threshold = 0.5): Promise<PromptedViewSegmentation> {
   const prompt = promptFromMap(map01);
-  const probability = await segmenter.segment(view, prompt);
-  return { probability, mask: thresholdMap(probability, threshold), threshold, prompt };
+  const { used, score, notes, ...probability } = await segmenter.segment(view, prompt);
+  return { probability, mask: thresholdMap(probability, threshold), threshold, prompt, used, ...(score !== undefined ? { score } : {}), notes };
+}
+
+/**
+ * The MedCLIP-SAM route for one view: the dual encoder's text map (`text` is the L2-normalised text
+ * embedding), min-max scaled to 0..1, gives the box and points (`promptFromMap`) for the promptable segmenter.
+ */
+export async function segmentViaMap(
+  encoder: DualEncoder,
+  segmenter: PromptableSegmenter,
+  view: RGBImage,
+  text: Float32Array,
+  opts: DenseMapOptions & { threshold?: number } = {},
+): Promise<PromptedViewSegmentation & { method: MapMethod }> {
+  const [map] = await denseMaps(encoder, [view], (e) => e.reduce((a, v, i) => a + v * text[i], 0), opts.method ? { method: opts.method } : {});
+  const map01 = { width: map.width, height: map.height, data: minMaxNormalise(map.data) };
+  return { ...(await segmentFromMap(segmenter, view, map01, opts.threshold ?? 0.5)), method: map.method };
 }
