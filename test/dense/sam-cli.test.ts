@@ -70,10 +70,10 @@ describe.skipIf(!!tiny.skip)('medvlm segment --segmenter (map → prompt → tin
     expect(row.model).toBe('medvlm-tiny');
     expect(row.researchNotice).toMatch(/Research use only/);
     expect([row.width, row.height]).toEqual([512, 502]);
-    expect(row.prompt).toEqual({ box: [0, 0, 512, 502], points: [{ x: 129, y: 0, label: 1 }, { x: 471, y: 461, label: 0 }] });
+    expect(row.prompt).toEqual({ box: [0, 0, 403, 502], points: [{ x: 129, y: 0, label: 1 }, { x: 471, y: 461, label: 0 }] });
     expect(row.used).toEqual(row.prompt);
-    expect(Math.abs(row.maskPixels - 106_864)).toBeLessThanOrEqual(50);
-    expect(row.score).toBeCloseTo(0.12646, 3);
+    expect(Math.abs(row.maskPixels - 87_916)).toBeLessThanOrEqual(50);
+    expect(row.score).toBeCloseTo(0.13522, 3);
   });
 
   it('the prompt is promptFromMap of the map `medvlm map` writes (same text, same model)', () => {
