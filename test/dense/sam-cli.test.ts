@@ -60,7 +60,7 @@ describe.skipIf(!!tiny.skip)('medvlm segment --segmenter (map → prompt → tin
       medvlmAsync(['map', sample, '--text', 'lesion', '--out', join(dir, 'map.npy'), '--json']),
     ]);
     sam = await loadPromptableSegmenter(join(tiny.dir!, 'boxes'));
-  }, 240_000);
+  }, 600_000);
   afterAll(async () => sam?.dispose());
 
   it('the JSON names the route, the models, the prompt derived from the map and the research notice; prompt and mask area are pinned', () => {

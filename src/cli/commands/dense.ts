@@ -1,7 +1,7 @@
 /** The dense commands: `medvlm map`, `medvlm anomaly`, `medvlm segment`. */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { OptionError } from '../../core/errors.js';
+import { MedvlmError, OptionError } from '../../core/errors.js';
 import { expandInputs } from '../../io/inputs.js';
 import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
 import { loadDualEncoder, loadPromptableSegmenter, loadTextSegmenter } from '../../models/registry.js';
@@ -214,8 +214,12 @@ async function segmentWithTextSegmenter(ok: DenseInput[], o: SegmentCliOptions):
   return rows;
 }
 
-/** Route 2 (MedCLIP-SAM): the dual encoder's text map → box and points → the promptable segmenter (--segmenter). */
-async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId: string, o: SegmentCliOptions): Promise<Array<Record<string, unknown>>> {
+/**
+ * Route 2 (MedCLIP-SAM): the dual encoder's text map → box and points → the promptable segmenter (--segmenter).
+ * An input whose map gives a prompt the export cannot take (E_BAD_OPTION, e.g. a flat map without a box for an
+ * export that requires one) goes into `failed` and the batch goes on.
+ */
+async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId: string, o: SegmentCliOptions, failed: FileError[]): Promise<Array<Record<string, unknown>>> {
   const encoder = await loadDualEncoder(model, pipelineOptions(o));
   const rows: Array<Record<string, unknown>> = [];
   try {
@@ -224,7 +228,14 @@ async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId
       const [text] = await encoder.encodeTexts([o.text]);
       const threshold = o.threshold ?? 0.5;
       for (const input of ok) {
-        const seg = await segmentViaMap(encoder, segmenter, input.view, text, { threshold, ...(o.method ? { method: o.method } : {}) });
+        let seg;
+        try {
+          seg = await segmentViaMap(encoder, segmenter, input.view, text, { threshold, ...(o.method ? { method: o.method } : {}) });
+        } catch (e) {
+          if (!(e instanceof MedvlmError && e.code === 'E_BAD_OPTION')) throw e;
+          failed.push(cliFileError(toFileError(input.file, e)));
+          continue;
+        }
         const written = await writeSegmentation(input, seg, o);
         rows.push({
           file: input.file, route: 'map-to-promptable', model: encoder.info.id, segmenter: segmenter.info.id, text: o.text, mapMethod: seg.method,
@@ -269,7 +280,7 @@ export function segmentCommand(): Command {
     failed.push(...bad);
     // With --segmenter, --model names the dual encoder; its default is then the bundled dual encoder, not the text segmenter.
     const encoderId = cmd.getOptionValueSource('model') === 'default' ? DEFAULT_MODEL : o.model;
-    const rows = o.segmenter ? await segmentWithMapAndSam(ok, encoderId, o.segmenter, o) : await segmentWithTextSegmenter(ok, o);
+    const rows = o.segmenter ? await segmentWithMapAndSam(ok, encoderId, o.segmenter, o, failed) : await segmentWithTextSegmenter(ok, o);
     if (o.json) {
       out(JSON.stringify([...rows, ...failed], null, 2));
       note(`medvlm: ${RESEARCH_NOTICE}`);
