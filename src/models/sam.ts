@@ -76,7 +76,7 @@ export class SamSegmenter implements PromptableSegmenter {
       box = undefined;
     }
     if (!box && this.takesBoxes) throw new OptionError('E_BAD_OPTION', `${this.info.location}: this SAM export needs a box (its ${DECODER_SESSION} graph requires input_boxes)`, { option: 'prompt' });
-    if (!box && points.length === 0) throw new OptionError('E_BAD_OPTION', `${this.info.location}: a SAM prompt needs a box or at least one point`, { option: 'prompt' });
+    if (!box && points.length === 0) throw new OptionError('E_BAD_OPTION', `${this.info.location}: SAM needs a box or at least one point`, { option: 'prompt' });
     const { batch, frame } = longestSideInput(image, this.recipe);
     const fed = points.length > 0 ? points : [{ x: 0, y: 0, label: -10 }];
     const xy = new Float32Array(fed.length * 2);
