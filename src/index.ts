@@ -83,13 +83,14 @@ export {
   type TextPromptedSegmenter,
   type PromptableSegmenter,
   type SegmenterPrompt,
+  type PromptedSegmentation,
   type ProbabilityMap,
   type SegmenterInfo,
 } from './models/capabilities.js';
-export { loadTextSegmenter, type LoadSegmenterOptions } from './models/registry.js';
+export { loadTextSegmenter, loadPromptableSegmenter, SamSegmenter, type SamPrediction, type LoadSegmenterOptions } from './models/registry.js';
 export { denseMaps, denseEmbeddings, MAP_METHODS, type MapMethod, type DenseMap, type DenseMapOptions } from './tasks/dense-map.js';
 export { AnomalyDetector, DEFAULT_ANOMALY_PROMPTS, type AnomalyOptions, type AnomalyOutput } from './tasks/anomaly.js';
-export { segmentViews, promptFromMap, segmentFromMap, type ViewSegmentation } from './tasks/segment.js';
+export { segmentViews, promptFromMap, segmentFromMap, segmentViaMap, type ViewSegmentation, type PromptedViewSegmentation } from './tasks/segment.js';
 export { prepareDenseInput, mapInInputGeometry, type DenseInput } from './tasks/dense-input.js';
 export { encodeMapPng, encodeOverlayPng, encodeMapNpy, encodeNiftiFloat32 } from './io/dense-write.js';
 export { dice, iou, hd95, boundaryF, segmentationScores, type Mask } from './metrics/segmentation.js';

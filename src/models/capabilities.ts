@@ -139,11 +139,21 @@ export interface SegmenterPrompt {
   points?: Array<{ x: number; y: number; label: 0 | 1 }>;
 }
 
+/** What a promptable segmenter returns: the probability map at the image's size, and how it was made. */
+export interface PromptedSegmentation extends ProbabilityMap {
+  /** The prompt parts the model actually took (an export without box input takes the points only). */
+  used: SegmenterPrompt;
+  /** The model's predicted IoU of the mask it returned, where it predicts one. */
+  score?: number;
+  /** Why part of the prompt was not used, and similar facts for results. */
+  notes: string[];
+}
+
 /** A model that segments from a box and/or points (SAM family: the PromptableSegmenter capability). */
 export interface PromptableSegmenter {
   readonly info: SegmenterInfo;
   /** One probability map per image at the image's own size. */
-  segment(image: RGBImage, prompt: SegmenterPrompt): Promise<ProbabilityMap>;
+  segment(image: RGBImage, prompt: SegmenterPrompt): Promise<PromptedSegmentation>;
   dispose(): Promise<void>;
 }
 

@@ -79,3 +79,4 @@ async function loadDualEncoderNow(id: string, opts: LoadDualEncoderOptions): Pro
 }
 
 export { loadTextSegmenter, type LoadSegmenterOptions } from './text-segmenter.js';
+export { loadPromptableSegmenter, samRecipe, SamSegmenter, type SamPrediction } from './sam.js';

@@ -29,6 +29,8 @@ export interface EngineModel {
   readonly inputNames: string[];
   /** Output names of the underlying session. */
   readonly outputNames: string[];
+  /** Input names of every session, keyed by the engine's session name (e.g. SAM's `model` and `prompt_encoder_mask_decoder`). */
+  readonly sessionInputNames: Record<string, string[]>;
   dispose(): Promise<unknown>;
 }
 
@@ -160,6 +162,8 @@ export async function loadModel(ctx: EngineLoadContext, cls: EngineModelClass, d
     const call = ((inputs: Record<string, unknown>) => model(inputs)) as EngineModel;
     Object.defineProperty(call, 'inputNames', { value: session.inputNames });
     Object.defineProperty(call, 'outputNames', { value: session.outputNames });
+    const perSession = Object.fromEntries(Object.entries(model.sessions).map(([name, sess]) => [name, [...sess.inputNames]]));
+    Object.defineProperty(call, 'sessionInputNames', { value: perSession });
     call.dispose = () => model.dispose();
     return call;
   } catch (e) {
@@ -171,6 +175,11 @@ export async function loadModel(ctx: EngineLoadContext, cls: EngineModelClass, d
 export function rgbToEngineImage(data: Uint8Array | Uint8ClampedArray, width: number, height: number): unknown {
   const view = data instanceof Uint8ClampedArray ? data : new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength);
   return new RawImage(view, width, height, 3);
+}
+
+/** An int64 engine tensor of `values` (e.g. SAM's point labels). */
+export function int64Tensor(values: ArrayLike<number>, dims: number[]): unknown {
+  return new Tensor('int64', BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims);
 }
 
 /** A float32 engine tensor over `data` (no copy), e.g. pixel values medvlm preprocessed itself. */

@@ -6,8 +6,9 @@
  *   (`promptFromMap` gives the box and points); without a promptable segmenter the min-max scaled map itself
  *   is the probability (weak; results say which route ran).
  */
-import type { ProbabilityMap, PromptableSegmenter, RGBImage, SegmenterPrompt, TextPromptedSegmenter } from '../models/capabilities.js';
-import { resizeMap } from '../transforms/dense-resample.js';
+import type { DualEncoder, ProbabilityMap, PromptableSegmenter, RGBImage, SegmenterPrompt, TextPromptedSegmenter } from '../models/capabilities.js';
+import { minMaxNormalise, resizeMap } from '../transforms/dense-resample.js';
+import { denseMaps, type DenseMapOptions, type MapMethod } from './dense-map.js';
 
 /** A segmentation of one view: probability (0..1) and binary mask (0/1), both at the view's size. */
 export interface ViewSegmentation {
@@ -32,39 +33,76 @@ export async function segmentViews(segmenter: TextPromptedSegmenter, views: RGBI
 }
 
 /**
- * Box and points for a promptable segmenter from a 0..1 saliency map (MedCLIP-SAM): the box around
- * pixels ≥ `level`, the arg-max as a foreground point and the arg-min as a background point.
+ * Box and points for a promptable segmenter from a 0..1 saliency map (MedCLIP-SAM): the arg-max as a
+ * foreground point, the arg-min as a background point, and the box around the connected region
+ * (4-neighbours) of pixels ≥ `level` that holds the arg-max, so that a second salient blob elsewhere does
+ * not stretch the box over the whole image. No box when the arg-max is below `level` (a flat map).
  */
 export function promptFromMap(map: ProbabilityMap, level = 0.5): SegmenterPrompt {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
+  const { width: w, height: h, data } = map;
   let hi = 0;
   let lo = 0;
-  for (let i = 0; i < map.data.length; i++) {
-    if (map.data[i] > map.data[hi]) hi = i;
-    if (map.data[i] < map.data[lo]) lo = i;
-    if (map.data[i] >= level) {
-      const x = i % map.width;
-      const y = (i - x) / map.width;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x);
-      y1 = Math.max(y1, y);
-    }
+  for (let i = 1; i < data.length; i++) {
+    if (data[i] > data[hi]) hi = i;
+    if (data[i] < data[lo]) lo = i;
   }
-  const w = map.width;
   const points = [
     { x: hi % w, y: Math.floor(hi / w), label: 1 as const },
     { x: lo % w, y: Math.floor(lo / w), label: 0 as const },
   ];
-  return Number.isFinite(x0) ? { box: [x0, y0, x1 + 1, y1 + 1], points } : { points };
+  if (!(data[hi] >= level)) return { points };
+  const seen = new Uint8Array(w * h);
+  const stack = [hi];
+  seen[hi] = 1;
+  let [x0, y0, x1, y1] = [w, h, -1, -1];
+  while (stack.length) {
+    const i = stack.pop()!;
+    const x = i % w;
+    const y = (i - x) / w;
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+    for (const [nx, ny] of [[x - 1, y], [x + 1, y], [x, y - 1], [x, y + 1]]) {
+      if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+      const n = ny * w + nx;
+      if (!seen[n] && data[n] >= level) {
+        seen[n] = 1;
+        stack.push(n);
+      }
+    }
+  }
+  return { box: [x0, y0, x1 + 1, y1 + 1], points };
+}
+
+/** A segmentation by a promptable segmenter: the prompt given, the parts it used, its score and notes. */
+export interface PromptedViewSegmentation extends ViewSegmentation {
+  prompt: SegmenterPrompt;
+  used: SegmenterPrompt;
+  /** The segmenter's predicted IoU of the mask, where it has one. */
+  score?: number;
+  notes: string[];
 }
 
 /** Segment one view with a promptable segmenter from a saliency map. */
-export async function segmentFromMap(segmenter: PromptableSegmenter, view: RGBImage, map01: ProbabilityMap, threshold = 0.5): Promise<ViewSegmentation & { prompt: SegmenterPrompt }> {
+export async function segmentFromMap(segmenter: PromptableSegmenter, view: RGBImage, map01: ProbabilityMap, threshold = 0.5): Promise<PromptedViewSegmentation> {
   const prompt = promptFromMap(map01);
-  const probability = await segmenter.segment(view, prompt);
-  return { probability, mask: thresholdMap(probability, threshold), threshold, prompt };
+  const { used, score, notes, ...probability } = await segmenter.segment(view, prompt);
+  return { probability, mask: thresholdMap(probability, threshold), threshold, prompt, used, ...(score !== undefined ? { score } : {}), notes };
+}
+
+/**
+ * The MedCLIP-SAM route for one view: the dual encoder's text map (`text` is the L2-normalised text
+ * embedding), min-max scaled to 0..1, gives the box and points (`promptFromMap`) for the promptable segmenter.
+ */
+export async function segmentViaMap(
+  encoder: DualEncoder,
+  segmenter: PromptableSegmenter,
+  view: RGBImage,
+  text: Float32Array,
+  opts: DenseMapOptions & { threshold?: number } = {},
+): Promise<PromptedViewSegmentation & { method: MapMethod }> {
+  const [map] = await denseMaps(encoder, [view], (e) => e.reduce((a, v, i) => a + v * text[i], 0), opts.method ? { method: opts.method } : {});
+  const map01 = { width: map.width, height: map.height, data: minMaxNormalise(map.data) };
+  return { ...(await segmentFromMap(segmenter, view, map01, opts.threshold ?? 0.5)), method: map.method };
 }

@@ -1,15 +1,15 @@
 /** The dense commands: `medvlm map`, `medvlm anomaly`, `medvlm segment`. */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { OptionError } from '../../core/errors.js';
+import { MedvlmError, OptionError } from '../../core/errors.js';
 import { expandInputs } from '../../io/inputs.js';
 import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
-import { loadDualEncoder, loadTextSegmenter } from '../../models/registry.js';
+import { loadDualEncoder, loadPromptableSegmenter, loadTextSegmenter } from '../../models/registry.js';
 import { AnomalyDetector } from '../../tasks/anomaly.js';
 import { toFileError, type FileError } from '../../tasks/batch.js';
 import { prepareDenseInput, type DenseInput } from '../../tasks/dense-input.js';
 import { denseMaps, MAP_METHODS, type MapMethod } from '../../tasks/dense-map.js';
-import { segmentViews } from '../../tasks/segment.js';
+import { segmentViaMap, segmentViews, type ViewSegmentation } from '../../tasks/segment.js';
 import { minMaxNormalise } from '../../transforms/dense-resample.js';
 import { cliFileError, fileErrorLine } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -174,6 +174,8 @@ export function anomalyCommand(): Command {
 
 interface SegmentCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptions {
   model: string;
+  segmenter?: string;
+  method?: MapMethod;
   text: string;
   out: string;
   format: string;
@@ -182,15 +184,86 @@ interface SegmentCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptio
   json?: boolean;
 }
 
-/** `medvlm segment INPUTS --text "polyp" --out DIR`: mask (input size), probability map and overlay per input. */
+/** Write the mask, probability map and overlay of one input; the paths written. */
+async function writeSegmentation(input: DenseInput, seg: ViewSegmentation, o: SegmentCliOptions): Promise<{ mask: string; probability: string; overlay: string; maskPixels: number }> {
+  const stem = join(o.out, stemOf(input.file));
+  const mask = `${stem}-mask.png`;
+  const probability = `${stem}-prob.${o.format}`;
+  const overlay = `${stem}-overlay.png`;
+  await writeMap(mask, input, seg.mask, seg.mask, Boolean(o.force));
+  await writeMap(probability, input, seg.probability, seg.probability, Boolean(o.force));
+  await writeOverlay(overlay, input, seg.probability, Boolean(o.force), seg.mask);
+  return { mask, probability, overlay, maskPixels: seg.mask.data.reduce((a, v) => a + v, 0) };
+}
+
+/** Route 1: a model that segments from text itself (--model, default medvlm-tiny-seg). */
+async function segmentWithTextSegmenter(ok: DenseInput[], o: SegmentCliOptions): Promise<Array<Record<string, unknown>>> {
+  const segmenter = await loadTextSegmenter(o.model, { ...pipelineOptions(o), batchSize: o.batchSize });
+  const rows: Array<Record<string, unknown>> = [];
+  try {
+    const text = segmenter.prompts[o.text] ?? o.text;
+    const threshold = o.threshold ?? segmenter.threshold;
+    for (const input of ok) {
+      const [seg] = await segmentViews(segmenter, [input.view], text, threshold);
+      const written = await writeSegmentation(input, seg, o);
+      rows.push({ file: input.file, route: 'text-segmenter', model: segmenter.info.id, text, threshold, ...written, width: seg.mask.width, height: seg.mask.height, researchNotice: RESEARCH_NOTICE });
+    }
+  } finally {
+    await segmenter.dispose();
+  }
+  return rows;
+}
+
+/**
+ * Route 2 (MedCLIP-SAM): the dual encoder's text map → box and points → the promptable segmenter (--segmenter).
+ * An input whose map gives a prompt the export cannot take (E_BAD_OPTION, e.g. a flat map without a box for an
+ * export that requires one) goes into `failed` and the batch goes on.
+ */
+async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId: string, o: SegmentCliOptions, failed: FileError[]): Promise<Array<Record<string, unknown>>> {
+  const encoder = await loadDualEncoder(model, pipelineOptions(o));
+  const rows: Array<Record<string, unknown>> = [];
+  try {
+    const segmenter = await loadPromptableSegmenter(segmenterId, { ...pipelineOptions(o), batchSize: o.batchSize });
+    try {
+      const [text] = await encoder.encodeTexts([o.text]);
+      const threshold = o.threshold ?? 0.5;
+      for (const input of ok) {
+        let seg;
+        try {
+          seg = await segmentViaMap(encoder, segmenter, input.view, text, { threshold, ...(o.method ? { method: o.method } : {}) });
+        } catch (e) {
+          if (!(e instanceof MedvlmError && e.code === 'E_BAD_OPTION')) throw e;
+          failed.push(cliFileError(toFileError(input.file, e)));
+          continue;
+        }
+        const written = await writeSegmentation(input, seg, o);
+        rows.push({
+          file: input.file, route: 'map-to-promptable', model: encoder.info.id, segmenter: segmenter.info.id, text: o.text, mapMethod: seg.method,
+          prompt: seg.prompt, used: seg.used, ...(seg.score !== undefined ? { score: seg.score } : {}), ...(seg.notes.length ? { notes: seg.notes } : {}),
+          threshold, ...written, width: seg.mask.width, height: seg.mask.height, researchNotice: RESEARCH_NOTICE,
+        });
+      }
+    } finally {
+      await segmenter.dispose();
+    }
+  } finally {
+    await encoder.dispose();
+  }
+  return rows;
+}
+
+/** `medvlm segment INPUTS --text "polyp" --out DIR [--segmenter SAM]`: mask (input size), probability map and overlay per input. */
 export function segmentCommand(): Command {
   const cmd = new Command('segment')
-    .description('text-prompted segmentation: <name>-mask.png (0/255, input size), <name>-prob.<format>, <name>-overlay.png per input')
+    .description('text-prompted segmentation: <name>-mask.png (0/255, input size), <name>-prob.<format>, <name>-overlay.png per input; '
+      + 'with --segmenter, the --model dual encoder\'s text map gives a box and points to a SAM-family model (the MedCLIP-SAM route)')
     .argument('<inputs...>', 'files, folders or glob patterns')
     .requiredOption('--text <text>', 'what to segment, e.g. "polyp" (a target name of the model\'s config.json prompts, or any text)')
     .requiredOption('-o, --out <dir>', 'output folder')
+    .option('--segmenter <dir|hub-id>', `promptable segmenter in transformers.js' SAM layout (SAM, SlimSAM, MedSAM); --model is then the dual encoder whose map prompts it (default ${DEFAULT_MODEL})`)
+    .addOption(methodOption())
     .addOption(new Option('--format <ext>', 'probability map format').choices(['png', 'npy', 'nii', 'nii.gz']).default('png'))
-    .addOption(new Option('--threshold <p>', 'mask threshold (default: the model\'s)').argParser((v) => {
+    .addOption(new Option('--threshold <p>', 'mask threshold (default: the model\'s; 0.5 for SAM, i.e. logit > 0)').argParser((v) => {
       const p = Number(v);
       if (!(p > 0 && p < 1)) throw new OptionError('E_BAD_OPTION', `--threshold ${v}: expected a number in (0, 1)`, { option: 'threshold' });
       return p;
@@ -199,37 +272,24 @@ export function segmentCommand(): Command {
     .option('--json', 'print a JSON array of results');
   for (const o of [...modelOptions(DEFAULT_SEGMENTER), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (inputs: string[], o: SegmentCliOptions) => {
+    if (o.method && !o.segmenter) throw new OptionError('E_BAD_OPTION', '--method chooses the map of the --segmenter route: give --segmenter too', { option: 'method' });
     const { files, problems } = await expandInputs(inputs);
     if (files.length === 0) return reportNoInputs(problems);
     const failed: FileError[] = problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } }));
     const { ok, failed: bad } = await readInputs(files, o);
     failed.push(...bad);
-    const segmenter = await loadTextSegmenter(o.model, { ...pipelineOptions(o), batchSize: o.batchSize });
-    const rows: Array<Record<string, unknown>> = [];
-    try {
-      const text = segmenter.prompts[o.text] ?? o.text;
-      const threshold = o.threshold ?? segmenter.threshold;
-      for (const input of ok) {
-        const [seg] = await segmentViews(segmenter, [input.view], text, threshold);
-        const stem = join(o.out, stemOf(input.file));
-        const mask = `${stem}-mask.png`;
-        const prob = `${stem}-prob.${o.format}`;
-        const overlay = `${stem}-overlay.png`;
-        await writeMap(mask, input, seg.mask, seg.mask, Boolean(o.force));
-        await writeMap(prob, input, seg.probability, seg.probability, Boolean(o.force));
-        await writeOverlay(overlay, input, seg.probability, Boolean(o.force), seg.mask);
-        const pixels = seg.mask.data.reduce((a, v) => a + v, 0);
-        rows.push({ file: input.file, text, threshold, maskPixels: pixels, width: seg.mask.width, height: seg.mask.height, mask, probability: prob, overlay });
-      }
-    } finally {
-      await segmenter.dispose();
-    }
+    // With --segmenter, --model names the dual encoder; its default is then the bundled dual encoder, not the text segmenter.
+    const encoderId = cmd.getOptionValueSource('model') === 'default' ? DEFAULT_MODEL : o.model;
+    const rows = o.segmenter ? await segmentWithMapAndSam(ok, encoderId, o.segmenter, o, failed) : await segmentWithTextSegmenter(ok, o);
     if (o.json) {
       out(JSON.stringify([...rows, ...failed], null, 2));
       note(`medvlm: ${RESEARCH_NOTICE}`);
     } else {
       out(`# ${RESEARCH_NOTICE}`);
-      for (const r of rows) out(`${r.file}: ${r.maskPixels} mask pixels → ${r.mask}, ${r.overlay}`);
+      for (const r of rows) {
+        const how = r.route === 'map-to-promptable' ? ` (map → ${r.used && (r.used as { box?: unknown }).box ? 'box + points' : 'points'} → ${String(r.segmenter)})` : '';
+        out(`${String(r.file)}: ${String(r.maskPixels)} mask pixels${how} → ${String(r.mask)}, ${String(r.overlay)}`);
+      }
     }
     finish(failed);
   });
