@@ -1,6 +1,6 @@
 """Write models/medvlm-tiny-gen/README.md (model card), training/curves.svg and copy the run's log and settings.
 
-/usr/bin/python3 training/gen/card.py --run training/out/gen/run1 --metrics models/medvlm-tiny-gen/metrics.json
+/usr/bin/python3 training/gen/card.py --run {rel} --metrics models/medvlm-tiny-gen/metrics.json
 The metrics file is training/gen/metrics.ts's output on the test generations (held-out MedPix 2.0 test and
 VQA-RAD test); baselines are the repository's measured draft-report table (docs/search.md, same reference
 text, same metric implementation, same 199 test images).
@@ -62,6 +62,12 @@ def main():
     dev = json.load(open(a.dev)) if os.path.exists(a.dev) else None
     run = json.load(open(os.path.join(a.run, "run.json")))
     log = [json.loads(line) for line in open(os.path.join(a.run, "log.jsonl"))]
+    rel = os.path.relpath(os.path.abspath(a.run), C.ROOT)
+    history = ("" if os.path.basename(rel) == "run1" else
+               "A first run of the same recipe (run1) was stopped by hand at step 610 of the 1,089 planned, when the shared machine "
+               "ran out of wall-clock budget; it shipped first. This run completes the planned schedule; it was decided before it started "
+               "that it would replace run1 whatever its test numbers, so no test number chose between them. run1's numbers are kept in "
+               "`training/run1-metrics.json` for comparison.")
     best = [r for r in log if r.get("best")][-1]
     tdir = os.path.join(MODEL, "training")
     os.makedirs(tdir, exist_ok=True)
@@ -134,14 +140,14 @@ because findings are per case and not every image shows every finding. Templates
 ## Recipe (reproduce from the repository root; needs `../shared/data`, Debian `python3-torch`, `python3-numpy`, `python3-onnx`, `python3-pil`, Node with `node_modules`)
 
 ```
-/usr/bin/python3 training/gen/train.py --minutes 60 --threads 1 --out training/out/gen/run1   # features once (~2 min), then {run['steps']} steps
-/usr/bin/python3 training/gen/export.py --ckpt training/out/gen/run1/best.pt                    # ONNX + config files into models/medvlm-tiny-gen
-/usr/bin/python3 training/gen/evaluate.py --ckpt training/out/gen/run1/best.pt --split dev [--no-repeat N]
-npx tsx training/gen/metrics.ts training/out/gen/run1/eval-dev[-nrN].json                      # decoding choice on dev
-/usr/bin/python3 training/gen/evaluate.py --ckpt training/out/gen/run1/best.pt --split test --no-repeat <chosen>
-npx tsx training/gen/metrics.ts training/out/gen/run1/eval-test-nr<chosen>.json models/medvlm-tiny-gen/metrics.json
-/usr/bin/python3 training/gen/reference.py --ckpt training/out/gen/run1/best.pt                # parity fixture
-/usr/bin/python3 training/gen/card.py --run training/out/gen/run1                               # this card
+/usr/bin/python3 training/gen/train.py --steps {run['args'].get('steps') or 1089} --threads 1 --out {rel}   # features once (~2 min), then {run['steps']} steps
+/usr/bin/python3 training/gen/export.py --ckpt {rel}/best.pt                    # ONNX + config files into models/medvlm-tiny-gen
+/usr/bin/python3 training/gen/evaluate.py --ckpt {rel}/best.pt --split dev [--no-repeat N]
+npx tsx training/gen/metrics.ts {rel}/eval-dev[-nrN].json                      # decoding choice on dev
+/usr/bin/python3 training/gen/evaluate.py --ckpt {rel}/best.pt --split test --no-repeat <chosen>
+npx tsx training/gen/metrics.ts {rel}/eval-test-nr<chosen>.json models/medvlm-tiny-gen/metrics.json
+/usr/bin/python3 training/gen/reference.py --ckpt {rel}/best.pt                # parity fixture
+/usr/bin/python3 training/gen/card.py --run {rel}                               # this card
 ```
 
 Training: teacher forcing, cross-entropy on the answer/report tokens only; every step one batch of 20 reports
@@ -152,7 +158,8 @@ AdamW (lr 1.5e-3, betas 0.9/0.98, weight decay 0.05 on matrices), warm-up 100 st
 The image tower's features are computed once (frozen tower), so training only runs the decoder.
 Run length: {run['minutes']:.1f} min, {run['steps']} steps{' (stopped before the planned schedule ended: the machine was shared and the 70-minute wall-clock budget ran out; the checkpoint is the best on dev among those evaluated)' if run.get('stopped_early') else ''}.
 Selection on dev/val only: lowest mean of the dev report loss and dev QA loss, evaluated every 100 steps;
-selected step {best['step']} (dev report loss {best['dev']['report']:.3f}, dev QA loss {best['dev']['qa']:.3f}). One run; no other configuration was tried.
+selected step {best['step']} (dev report loss {best['dev']['report']:.3f}, dev QA loss {best['dev']['qa']:.3f}). One configuration; no other was tried.
+{history}
 {dev_txt}
 
 ## Results (held-out test; greedy decoding through the PyTorch checkpoint = the ONNX files token for token, see Parity)
