@@ -5,6 +5,7 @@
  * Written with dcmjs' data set writer. UIDs derive from (source instance, frame, model, prompt, threshold):
  * the same analysis gives the same instance.
  */
+import { packageVersion } from '../core/paths.js';
 import { RESEARCH_NOTICE } from '../models/defaults.js';
 import { commonAttributes, dimensions, perFrameGroup, sharedGroups, writePart10, type DerivedInstance, type SourceFrame } from './derived-image.js';
 import { derivedUid } from './sr.js';
@@ -25,8 +26,8 @@ export interface SegmentationInput {
   mask: { width: number; height: number; data: ArrayLike<number> };
   /** The text prompt: the segment's label. */
   label: string;
-  /** Model id (the segment's algorithm name). */
-  model: string;
+  /** The model: id (the segment's algorithm name) and the sha256 of its files (its version). */
+  model: { id: string; fileHashes: Record<string, string> };
   threshold: number;
   now?: Date;
 }
@@ -38,10 +39,16 @@ export function packBits(data: ArrayLike<number>): Uint8Array {
   return out;
 }
 
+/** The Algorithm Version of a model: medvlm's version and a digest of the model's file hashes (≤ 64 characters). */
+export function modelVersion(model: { id: string; fileHashes: Record<string, string> }): string {
+  const files = Object.entries(model.fileHashes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`);
+  return `medvlm ${packageVersion()} weights ${derivedUid(...files).slice(5, 21)}`.slice(0, 64);
+}
+
 /** The segmentation's series and instance UIDs. */
 export function segmentationUids(i: Pick<SegmentationInput, 'source' | 'label' | 'model' | 'threshold'>): { series: string; instance: string } {
-  const key = ['medvlm-seg-v1', i.source.sopInstanceUid, String(i.source.frameNumber), i.model, i.label, String(i.threshold)];
-  return { series: derivedUid('series', i.source.seriesUid, i.model, i.label), instance: derivedUid('instance', ...key) };
+  const key = ['medvlm-seg-v1', i.source.sopInstanceUid, String(i.source.frameNumber), modelVersion(i.model), i.label, String(i.threshold)];
+  return { series: derivedUid('series', i.source.seriesUid, i.model.id, i.label), instance: derivedUid('instance', ...key) };
 }
 
 /**
@@ -59,7 +66,7 @@ export function buildSegmentation(input: SegmentationInput): DerivedInstance {
     ...commonAttributes(src, { sopClassUid: SEGMENTATION_STORAGE, uids, modality: 'SEG', seriesNumber: SEG_SERIES_NUMBER, seriesDescription: `medvlm segmentation: ${label} (research use)`, now }),
     ImageType: ['DERIVED', 'PRIMARY'],
     ContentLabel: 'MEDVLM_SEG',
-    ContentDescription: `${input.model}: "${label}". ${RESEARCH_NOTICE}`.slice(0, 64),
+    ContentDescription: `${input.model.id}: "${label}". ${RESEARCH_NOTICE}`.slice(0, 64),
     ContentCreatorName: '',
     SamplesPerPixel: 1,
     PhotometricInterpretation: 'MONOCHROME2',
@@ -77,7 +84,14 @@ export function buildSegmentation(input: SegmentationInput): DerivedInstance {
         SegmentLabel: label,
         SegmentDescription: `text prompt "${label}", threshold ${input.threshold}`.slice(0, 64),
         SegmentAlgorithmType: 'AUTOMATIC',
-        SegmentAlgorithmName: input.model.slice(0, 64),
+        SegmentAlgorithmName: input.model.id.slice(0, 64),
+        SegmentationAlgorithmIdentificationSequence: [
+          {
+            AlgorithmFamilyCodeSequence: [{ CodeValue: '123110', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Artificial Intelligence' }],
+            AlgorithmName: input.model.id.slice(0, 64),
+            AlgorithmVersion: modelVersion(input.model),
+          },
+        ],
         SegmentedPropertyCategoryCodeSequence: [SEGMENT_CATEGORY],
         SegmentedPropertyTypeCodeSequence: [SEGMENT_TYPE],
       },

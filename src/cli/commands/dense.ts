@@ -1,4 +1,5 @@
 /** The dense commands: `medvlm map`, `medvlm anomaly`, `medvlm segment`. */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { OptionError } from '../../core/errors.js';
@@ -15,9 +16,12 @@ import { cliFileError, fileErrorLine } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
-import { note, out } from '../output.js';
+import { note, out, writeOutput } from '../output.js';
 import { mapFormat, stemOf, writeMap, writeOverlay } from '../dense-output.js';
 import { reportNoInputs } from '../inputs.js';
+import { parametricMapOf, sourceFrameOf } from '../../pacs/dense-dicom.js';
+import { COSINE_SIMILARITY } from '../../pacs/parametric-map.js';
+import { buildSegmentation } from '../../pacs/seg.js';
 
 /** The bundled text-prompted segmenter. */
 export const DEFAULT_SEGMENTER = 'medvlm-tiny-seg';
@@ -39,7 +43,7 @@ export function mapCommand(): Command {
     .description('text-to-image similarity map at the input\'s size and geometry (NIfTI in → NIfTI out with the same affine), plus an overlay PNG')
     .argument('<file>', 'image file (DICOM, NIfTI, PNG/JPEG)')
     .requiredOption('--text <text>', 'what to look for, e.g. "lesion"')
-    .option('-o, --out <file>', 'map file: .png (min-max scaled grey), .npy or .nii/.nii.gz (raw cosine similarity); default <name>-map.png')
+    .option('-o, --out <file>', 'map file: .png (min-max scaled grey), .npy, .nii/.nii.gz (raw cosine similarity) or .dcm (DICOM Parametric Map of the raw similarity; DICOM inputs only); default <name>-map.png')
     .option('--overlay <file>', 'overlay PNG (default: next to --out, <name>-overlay.png)')
     .addOption(methodOption())
     .option('--force', 'replace existing outputs')
@@ -47,15 +51,21 @@ export function mapCommand(): Command {
   for (const o of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (file: string, o: MapCliOptions) => {
     const outPath = o.out ?? `${stemOf(file)}-map.png`;
-    mapFormat(outPath, '--out');
+    const dicomOut = /\.dcm$/i.test(outPath);
+    if (!dicomOut) mapFormat(outPath, '--out');
     const overlayPath = o.overlay ?? outPath.replace(/(\.nii\.gz|\.[^.]+)$/i, '') + '-overlay.png';
     const input = await prepareDenseInput(file, toViewOptions(o));
+    const sourceBytes = dicomOut ? new Uint8Array(await readFile(file)) : undefined;
+    if (sourceBytes) sourceFrameOf(input, sourceBytes, 'DICOM Parametric Map'); // fail before the model loads
     const encoder = await loadDualEncoder(o.model, pipelineOptions(o));
     try {
       const [text] = await encoder.encodeTexts([o.text]);
       const [map] = await denseMaps(encoder, [input.view], (e) => e.reduce((a, v, i) => a + v * text[i], 0), o.method ? { method: o.method } : {});
       const display = { width: map.width, height: map.height, data: minMaxNormalise(map.data) };
-      await writeMap(outPath, input, map, display, Boolean(o.force));
+      if (sourceBytes) {
+        const pm = parametricMapOf(input, sourceBytes, map, { text: o.text, model: encoder.info.id, quantity: COSINE_SIMILARITY });
+        await writeOutput(outPath, pm.bytes, Boolean(o.force));
+      } else await writeMap(outPath, input, map, display, Boolean(o.force));
       await writeOverlay(overlayPath, input, display, Boolean(o.force));
       let lo = Infinity;
       let hi = -Infinity;
@@ -178,6 +188,7 @@ interface SegmentCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptio
   out: string;
   format: string;
   threshold?: number;
+  dicomSeg?: boolean;
   force?: boolean;
   json?: boolean;
 }
@@ -185,7 +196,7 @@ interface SegmentCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptio
 /** `medvlm segment INPUTS --text "polyp" --out DIR`: mask (input size), probability map and overlay per input. */
 export function segmentCommand(): Command {
   const cmd = new Command('segment')
-    .description('text-prompted segmentation: <name>-mask.png (0/255, input size), <name>-prob.<format>, <name>-overlay.png per input')
+    .description('text-prompted segmentation: <name>-mask.png (0/255, input size), <name>-prob.<format>, <name>-overlay.png per input (and <name>-seg.dcm with --dicom-seg)')
     .argument('<inputs...>', 'files, folders or glob patterns')
     .requiredOption('--text <text>', 'what to segment, e.g. "polyp" (a target name of the model\'s config.json prompts, or any text)')
     .requiredOption('-o, --out <dir>', 'output folder')
@@ -195,6 +206,7 @@ export function segmentCommand(): Command {
       if (!(p > 0 && p < 1)) throw new OptionError('E_BAD_OPTION', `--threshold ${v}: expected a number in (0, 1)`, { option: 'threshold' });
       return p;
     }))
+    .option('--dicom-seg', 'also write <name>-seg.dcm, a DICOM Segmentation of the analysed frame (DICOM inputs; other inputs fail with E_NOT_DICOM and the batch goes on)')
     .option('--force', 'replace existing outputs')
     .option('--json', 'print a JSON array of results');
   for (const o of [...modelOptions(DEFAULT_SEGMENTER), ...viewOptions()]) cmd.addOption(o);
@@ -210,6 +222,15 @@ export function segmentCommand(): Command {
       const text = segmenter.prompts[o.text] ?? o.text;
       const threshold = o.threshold ?? segmenter.threshold;
       for (const input of ok) {
+        let source;
+        if (o.dicomSeg) {
+          try {
+            source = sourceFrameOf(input, new Uint8Array(await readFile(input.file)), 'DICOM Segmentation');
+          } catch (e) {
+            failed.push(cliFileError(toFileError(input.file, e)));
+            continue;
+          }
+        }
         const [seg] = await segmentViews(segmenter, [input.view], text, threshold);
         const stem = join(o.out, stemOf(input.file));
         const mask = `${stem}-mask.png`;
@@ -218,8 +239,14 @@ export function segmentCommand(): Command {
         await writeMap(mask, input, seg.mask, seg.mask, Boolean(o.force));
         await writeMap(prob, input, seg.probability, seg.probability, Boolean(o.force));
         await writeOverlay(overlay, input, seg.probability, Boolean(o.force), seg.mask);
+        let dicomSeg: string | undefined;
+        if (source) {
+          dicomSeg = `${stem}-seg.dcm`;
+          const instance = buildSegmentation({ source, mask: seg.mask, label: o.text, model: segmenter.info, threshold });
+          await writeOutput(dicomSeg, instance.bytes, Boolean(o.force));
+        }
         const pixels = seg.mask.data.reduce((a, v) => a + v, 0);
-        rows.push({ file: input.file, text, threshold, maskPixels: pixels, width: seg.mask.width, height: seg.mask.height, mask, probability: prob, overlay });
+        rows.push({ file: input.file, text, threshold, maskPixels: pixels, width: seg.mask.width, height: seg.mask.height, mask, probability: prob, overlay, ...(dicomSeg ? { dicomSeg } : {}) });
       }
     } finally {
       await segmenter.dispose();
@@ -229,7 +256,7 @@ export function segmentCommand(): Command {
       note(`medvlm: ${RESEARCH_NOTICE}`);
     } else {
       out(`# ${RESEARCH_NOTICE}`);
-      for (const r of rows) out(`${r.file}: ${r.maskPixels} mask pixels → ${r.mask}, ${r.overlay}`);
+      for (const r of rows) out(`${r.file}: ${r.maskPixels} mask pixels → ${r.mask}, ${r.overlay}${r.dicomSeg ? `, ${r.dicomSeg}` : ''}`);
     }
     finish(failed);
   });
