@@ -9,7 +9,8 @@ import { loadDualEncoder, loadTextSegmenter } from '../../models/registry.js';
 import { AnomalyDetector } from '../../tasks/anomaly.js';
 import { toFileError, type FileError } from '../../tasks/batch.js';
 import { prepareDenseInput, type DenseInput } from '../../tasks/dense-input.js';
-import { denseMaps, MAP_METHODS, type MapMethod } from '../../tasks/dense-map.js';
+import { MAP_METHODS, type MapMethod } from '../../tasks/dense-map.js';
+import { mapRange, textMap } from '../../tasks/text-map.js';
 import { segmentViews } from '../../tasks/segment.js';
 import { minMaxNormalise } from '../../transforms/dense-resample.js';
 import { cliFileError, fileErrorLine } from '../errors.js';
@@ -59,20 +60,14 @@ export function mapCommand(): Command {
     if (sourceBytes) sourceFrameOf(input, sourceBytes, 'DICOM Parametric Map'); // fail before the model loads
     const encoder = await loadDualEncoder(o.model, pipelineOptions(o));
     try {
-      const [text] = await encoder.encodeTexts([o.text]);
-      const [map] = await denseMaps(encoder, [input.view], (e) => e.reduce((a, v, i) => a + v * text[i], 0), o.method ? { method: o.method } : {});
+      const map = await textMap(encoder, input.view, o.text, o.method ? { method: o.method } : {});
       const display = { width: map.width, height: map.height, data: minMaxNormalise(map.data) };
       if (sourceBytes) {
         const pm = parametricMapOf(input, sourceBytes, map, { text: o.text, model: encoder.info.id, quantity: COSINE_SIMILARITY });
         await writeOutput(outPath, pm.bytes, Boolean(o.force));
       } else await writeMap(outPath, input, map, display, Boolean(o.force));
       await writeOverlay(overlayPath, input, display, Boolean(o.force));
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const v of map.data) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
+      const [lo, hi] = mapRange(map.data);
       const result = {
         file: input.file, text: o.text, model: encoder.info.id, method: map.method, width: map.width, height: map.height,
         imageSimilarity: map.imageScore, mapRange: [lo, hi], out: outPath, overlay: overlayPath, researchNotice: RESEARCH_NOTICE,
