@@ -5,6 +5,7 @@
  * either; dcmdump reads them; pydicom decodes the SEG frame equal to the mask PNG of the same run pixel for
  * pixel, the map's floats equal the .npy map, and references/geometry equal the input's. A real Orthanc
  * accepts both (its own SOP class read back). A non-DICOM input in the same batch fails alone (E_NOT_DICOM).
+ * An enhanced multi-frame MR: the SEG is of the frame the view took (--frame), with that frame's position.
  *
  * Needs: Debian python3-pydicom and python3-numpy (/usr/bin/python3), dicom3tools (dciodvfy), dcmtk
  * (dcmdump); orthanc + orthanc-dicomweb for the store check; python3-torch + python3-onnx for the tiny
@@ -156,6 +157,35 @@ np.ascontiguousarray(a, dtype=np.uint8).tofile(${JSON.stringify(raw)})`);
     expect(inside).toBe(row.maskPixels);
 
     if (orthanc) expect(await store(seg)).toEqual({ status: 200, sopClass: '1.2.840.10008.5.1.4.1.1.66.4' });
+  }, 180_000);
+
+  it.skipIf(!!tiny.skip)('segment --dicom-seg --frame 2 of an enhanced multi-frame MR: the SEG references frame 3 (1-based) with that frame\'s own position', async () => {
+    const mf = join(dir, 'enhanced.dcm');
+    const info = await sharp(sample).metadata();
+    const made = spawnSync(PY, [join(import.meta.dirname, 'make-source.py'), join(dir, 'src.raw'), String(info.width), String(info.height), mf, '3'], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const out = join(dir, 'seg-mf');
+    const r = await medvlmAsync(['segment', mf, '--text', 'lesion', '--model', tiny.dir!, '--threshold', '0.51', '--frame', '2', '--out', out, '--dicom-seg', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const [row] = JSON.parse(r.stdout) as Array<{ mask: string; dicomSeg: string }>;
+    expect(dciodvfyErrors(row.dicomSeg)).toEqual([]);
+    const d = JSON.parse(py(`
+import json, pydicom, numpy as np
+d = pydicom.dcmread(${JSON.stringify(row.dicomSeg)}); s = pydicom.dcmread(${JSON.stringify(mf)})
+pf = d.PerFrameFunctionalGroupsSequence[0]; ref = pf.DerivationImageSequence[0].SourceImageSequence[0]
+np.ascontiguousarray(d.pixel_array, dtype=np.uint8).tofile(${JSON.stringify(join(dir, 'seg-mf.raw'))})
+print(json.dumps({"frame": int(ref.ReferencedFrameNumber), "sop": ref.ReferencedSOPInstanceUID, "srcSop": s.SOPInstanceUID,
+  "position": [float(x) for x in pf.PlanePositionSequence[0].ImagePositionPatient],
+  "srcPosition": [float(x) for x in s.PerFrameFunctionalGroupsSequence[2].PlanePositionSequence[0].ImagePositionPatient],
+  "spacing": [float(x) for x in d.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing]}))`)) as Record<string, unknown>;
+    expect(d.frame).toBe(3);
+    expect(d.sop).toBe(d.srcSop);
+    expect(d.position).toEqual([-101.5, -87.25, 41]);
+    expect(d.position).toEqual(d.srcPosition);
+    expect(d.spacing).toEqual([0.8, 0.7]);
+    const png = await sharp(row.mask).extractChannel(0).raw().toBuffer();
+    const frame = readFileSync(join(dir, 'seg-mf.raw'));
+    expect(frame.every((v, i) => v * 255 === png[i])).toBe(true);
   }, 180_000);
 
   it('map --out x.dcm: a valid Parametric Map whose floats equal the .npy map, referencing the input', async () => {

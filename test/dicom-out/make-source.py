@@ -1,7 +1,9 @@
-"""Write an MR Image Storage instance with full plane geometry from raw 8-bit grey pixels (pydicom).
+"""Write an MR instance with full plane geometry from raw 8-bit grey pixels (pydicom).
 
-usage: make-source.py RAW WIDTH HEIGHT OUT.dcm
-The test gives the pixels of a repository sample; values are stored as 16-bit unsigned (x 4).
+usage: make-source.py RAW WIDTH HEIGHT OUT.dcm [FRAMES]
+The test gives the pixels of a repository sample; values are stored as 16-bit unsigned (x 4). With FRAMES > 1:
+an Enhanced MR instance of FRAMES frames (frame k = the pixels rolled by 16 k columns), pixel spacing and
+orientation in the shared functional groups, each frame's ImagePositionPatient (z = 33 + 4 k) in its own.
 """
 import sys
 import numpy as np
@@ -10,6 +12,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 raw, w, h, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+frames = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 px = (np.fromfile(raw, dtype=np.uint8).reshape(h, w).astype(np.uint16) * 4)
 root = '1.2.826.0.1.3680043.10.1234.88'
 meta = FileMetaDataset()
@@ -60,6 +63,25 @@ ds.Manufacturer = 'test'
 ds.PatientPosition = 'HFS'
 ds.RepetitionTime = 500
 ds.BodyPartExamined = 'HEAD'
+if frames > 1:
+    from pydicom.sequence import Sequence
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID = '1.2.840.10008.5.1.4.1.1.4.1'
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID = f'{root}.3.2'
+    ds.SeriesInstanceUID = f'{root}.2.2'
+    ds.NumberOfFrames = frames
+    ds.PixelData = np.stack([np.roll(px, 16 * k, axis=1) for k in range(frames)]).tobytes()
+    pm = Dataset(); pm.PixelSpacing = ds.PixelSpacing; pm.SliceThickness = 4
+    po = Dataset(); po.ImageOrientationPatient = ds.ImageOrientationPatient
+    shared = Dataset(); shared.PixelMeasuresSequence = Sequence([pm]); shared.PlaneOrientationSequence = Sequence([po])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    per = []
+    for k in range(frames):
+        pp = Dataset(); pp.ImagePositionPatient = [-101.5, -87.25, 33.0 + 4 * k]
+        g = Dataset(); g.PlanePositionSequence = Sequence([pp])
+        per.append(g)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(per)
+    for k in ('ImagePositionPatient', 'ImageOrientationPatient', 'PixelSpacing', 'SliceThickness'):
+        delattr(ds, k)
 ds.is_little_endian = True
 ds.is_implicit_VR = False
 ds.save_as(out, write_like_original=False)
