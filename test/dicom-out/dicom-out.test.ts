@@ -114,7 +114,7 @@ describe.skipIf(missing.length > 0)('DICOM outputs of map and segment', () => {
   it.skipIf(!!tiny.skip)('segment --dicom-seg: a valid SEG whose frame is the mask PNG, referencing the input; a JPEG in the batch fails alone', async () => {
     const out = join(dir, 'seg');
     // 0.51 splits the tiny random segmenter's probabilities (all near 0.5) into a mask of many pixels and many holes
-    const r = await medvlmAsync(['segment', source, sample, '--text', 'lesion', '--model', tiny.dir!, '--threshold', '0.51', '--out', out, '--dicom-seg', '--json']);
+    const r = await medvlmAsync(['segment', source, sample, '--text', 'lesion', '--model', tiny.dir!, '--threshold', '0.51', '--out', out, '--dicom-seg', '--format', 'dcm', '--json']);
     expect(r.code, r.stderr).toBe(3);
     const rows = JSON.parse(r.stdout) as Array<{ file: string; mask?: string; dicomSeg?: string; maskPixels?: number; width?: number; height?: number; error?: { code: string; message: string } }>;
     expect(rows).toHaveLength(2);
@@ -157,6 +157,22 @@ np.ascontiguousarray(a, dtype=np.uint8).tofile(${JSON.stringify(raw)})`);
     expect(inside).toBe(row.maskPixels);
 
     if (orthanc) expect(await store(seg)).toEqual({ status: 200, sopClass: '1.2.840.10008.5.1.4.1.1.66.4' });
+
+    // --format dcm: the probability as a Parametric Map; thresholded at 0.51 it is the mask again
+    const prob = (row as { probability?: string }).probability!;
+    expect(prob).toMatch(/-prob\.dcm$/);
+    expect(dciodvfyErrors(prob)).toEqual([]);
+    const p = JSON.parse(py(`
+import json, pydicom, numpy as np
+d = pydicom.dcmread(${JSON.stringify(prob)})
+a = np.frombuffer(d.FloatPixelData, dtype='<f4').reshape(d.Rows, d.Columns)
+m = np.fromfile(${JSON.stringify(raw)}, dtype=np.uint8).reshape(d.Rows, d.Columns)
+rw = d.PerFrameFunctionalGroupsSequence[0].RealWorldValueMappingSequence[0]
+print(json.dumps({"sopClass": d.SOPClassUID, "label": rw.LUTLabel, "lo": float(a.min()), "hi": float(a.max()), "agree": int(((a >= 0.51) == (m == 1)).sum()), "n": int(m.size)}))`)) as Record<string, number | string>;
+    expect([p.sopClass, p.label]).toEqual(['1.2.840.10008.5.1.4.1.1.30', 'PROBABILITY']);
+    expect(p.lo as number).toBeGreaterThanOrEqual(0);
+    expect(p.hi as number).toBeLessThanOrEqual(1);
+    expect(p.agree).toBe(p.n);
   }, 180_000);
 
   it.skipIf(!!tiny.skip)('segment --dicom-seg --frame 2 of an enhanced multi-frame MR: the SEG references frame 3 (1-based) with that frame\'s own position', async () => {

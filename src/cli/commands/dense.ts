@@ -21,7 +21,7 @@ import { note, out, writeOutput } from '../output.js';
 import { mapFormat, stemOf, writeMap, writeOverlay } from '../dense-output.js';
 import { reportNoInputs } from '../inputs.js';
 import { parametricMapOf, sourceFrameOf } from '../../pacs/dense-dicom.js';
-import { COSINE_SIMILARITY } from '../../pacs/parametric-map.js';
+import { buildParametricMap, COSINE_SIMILARITY, PROBABILITY } from '../../pacs/parametric-map.js';
 import { buildSegmentation } from '../../pacs/seg.js';
 
 /** The bundled text-prompted segmenter. */
@@ -195,7 +195,7 @@ export function segmentCommand(): Command {
     .argument('<inputs...>', 'files, folders or glob patterns')
     .requiredOption('--text <text>', 'what to segment, e.g. "polyp" (a target name of the model\'s config.json prompts, or any text)')
     .requiredOption('-o, --out <dir>', 'output folder')
-    .addOption(new Option('--format <ext>', 'probability map format').choices(['png', 'npy', 'nii', 'nii.gz']).default('png'))
+    .addOption(new Option('--format <ext>', 'probability map format (dcm: a DICOM Parametric Map, DICOM inputs only)').choices(['png', 'npy', 'nii', 'nii.gz', 'dcm']).default('png'))
     .addOption(new Option('--threshold <p>', 'mask threshold (default: the model\'s)').argParser((v) => {
       const p = Number(v);
       if (!(p > 0 && p < 1)) throw new OptionError('E_BAD_OPTION', `--threshold ${v}: expected a number in (0, 1)`, { option: 'threshold' });
@@ -218,9 +218,9 @@ export function segmentCommand(): Command {
       const threshold = o.threshold ?? segmenter.threshold;
       for (const input of ok) {
         let source;
-        if (o.dicomSeg) {
+        if (o.dicomSeg || o.format === 'dcm') {
           try {
-            source = sourceFrameOf(input, new Uint8Array(await readFile(input.file)), 'DICOM Segmentation');
+            source = sourceFrameOf(input, new Uint8Array(await readFile(input.file)), o.dicomSeg ? 'DICOM Segmentation' : 'DICOM Parametric Map');
           } catch (e) {
             failed.push(cliFileError(toFileError(input.file, e)));
             continue;
@@ -232,10 +232,13 @@ export function segmentCommand(): Command {
         const prob = `${stem}-prob.${o.format}`;
         const overlay = `${stem}-overlay.png`;
         await writeMap(mask, input, seg.mask, seg.mask, Boolean(o.force));
-        await writeMap(prob, input, seg.probability, seg.probability, Boolean(o.force));
+        if (source && o.format === 'dcm') {
+          const pm = buildParametricMap({ source, map: seg.probability, text: o.text, model: segmenter.info.id, quantity: PROBABILITY });
+          await writeOutput(prob, pm.bytes, Boolean(o.force));
+        } else await writeMap(prob, input, seg.probability, seg.probability, Boolean(o.force));
         await writeOverlay(overlay, input, seg.probability, Boolean(o.force), seg.mask);
         let dicomSeg: string | undefined;
-        if (source) {
+        if (source && o.dicomSeg) {
           dicomSeg = `${stem}-seg.dcm`;
           const instance = buildSegmentation({ source, mask: seg.mask, label: o.text, model: segmenter.info, threshold });
           await writeOutput(dicomSeg, instance.bytes, Boolean(o.force));
