@@ -28,5 +28,6 @@ export function exitCodeFor(code: ErrorCode): number {
   if (code === 'E_BAD_OPTION' || code === 'E_LABELS_EMPTY' || code === 'E_TEMPLATES_INVALID' || code === 'E_OUTPUT_EXISTS') {
     return EXIT.usage;
   }
+  // every input code (E_FILE_*, E_DICOM_*, E_NOT_DICOM, ...) is exit 3
   return EXIT.input;
 }

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'E_GZIP_INVALID'
   | 'E_RASTER_INVALID'
   | 'E_DATASET_INVALID'
+  // a DICOM-only output (Segmentation, Parametric Map) was asked of an input that is not a single DICOM frame
+  | 'E_NOT_DICOM'
   // user options
   | 'E_BAD_OPTION'
   | 'E_LABELS_EMPTY'

@@ -5,6 +5,7 @@
  * callers write them with the one atomic writer.
  */
 import sharp from 'sharp';
+import { hotColour } from './colour-ramp.js';
 import { encodeNpyFloat32 } from './npy.js';
 import type { Affine } from './nifti-affine.js';
 import type { RGBImage } from './types.js';
@@ -30,11 +31,12 @@ export function encodeMapPng(map: FloatMap): Promise<Uint8Array> {
   return png(out, map.width, map.height, 1);
 }
 
-/** A perceptually ordered colour ramp (black-red-yellow-white, "hot") for t in 0..1. */
-export function hotColour(t: number): [number, number, number] {
-  const v = Math.min(1, Math.max(0, t)) * 3;
-  return [Math.min(1, v), Math.min(1, Math.max(0, v - 1)), Math.min(1, Math.max(0, v - 2))].map((c) => Math.round(c * 255)) as [number, number, number];
+/** RGB PNG of a view. */
+export function encodeRgbPng(view: RGBImage): Promise<Uint8Array> {
+  return png(Uint8Array.from(view.data), view.width, view.height, 3);
 }
+
+export { hotColour };
 
 /**
  * Overlay PNG: `view` with the 0..1 map blended in the hot ramp at `opacity` × value (so low values stay

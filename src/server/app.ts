@@ -19,6 +19,7 @@ import { jsonDepth } from './json-depth.js';
 import { PageSessions } from './page-sessions.js';
 import { openApiDocument } from './openapi.js';
 import { registerPacsRoutes, type PacsProxyOptions } from './pacs-routes.js';
+import { denseRoutes, WarmDenseModels } from './routes/dense.js';
 import { readRequestInput } from './request-input.js';
 import { resultSchema, routeTable } from './routes.js';
 import { registerWebPage, type WebPageOptions } from './web-page.js';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   web?: WebPageOptions;
   /** Local generator behind `POST /v1/chat/completions` (default: the bundled medvlm-tiny-gen); loaded on first use. */
   generator?: string;
+  /** Text-prompted segmenter behind `POST /v1/segment` (default: the bundled medvlm-tiny-seg); loaded on first use. */
+  segmenter?: string;
 }
 
 const JSON_DEPTH_LIMIT = 32;
@@ -153,7 +156,8 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
     void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
     return p;
   };
-  const routes = routeTable({ hasIndex, hasDataRoot: Boolean(dataRoot), hasPacs: Boolean(o.pacs) });
+  const dense = new WarmDenseModels(served, o.segmenter);
+  const routes = [...routeTable({ hasIndex, hasDataRoot: Boolean(dataRoot), hasPacs: Boolean(o.pacs) }), ...denseRoutes(dense)];
   for (const r of routes) {
     app.route({
       method: r.method,
@@ -184,6 +188,7 @@ export async function buildServer(o: ServerOptions = {}): Promise<FastifyInstanc
     await jobs.close();
     await Promise.allSettled([...inFlight]);
     await pipelines.close();
+    await dense.close();
     await chatGenerator.close();
   });
   return app;

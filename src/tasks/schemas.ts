@@ -5,6 +5,7 @@
  * against them.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DenseMapResultSchema, DenseSegmentResultSchema } from './dense-schemas.js';
 
 const Num = Type.Number();
 const Str = Type.String();
@@ -145,6 +146,8 @@ export const RESULT_SCHEMAS = {
   SearchOutput: SearchOutputSchema,
   DraftOutput: DraftOutputSchema,
   AskOutput: AskOutputSchema,
+  DenseMapResult: DenseMapResultSchema,
+  DenseSegmentResult: DenseSegmentResultSchema,
 } as const;
 
 /** A result schema's name. */

@@ -20,6 +20,9 @@ fieldset{border:1px solid #444}
 table{border-collapse:collapse}td,th{border-bottom:1px solid #333;padding:2px 6px;text-align:left}
 tr.pick{cursor:pointer}tr.pick:hover,tr.pick.current{background:#233}
 progress{width:100%}
+#denseStage{position:relative;width:512px;margin-top:6px}#denseStage img{display:block;width:512px;height:auto}
+#denseStage canvas{position:absolute;left:0;top:0;width:100%;height:100%;background:transparent;cursor:default;pointer-events:none}
+#denseLegend{display:flex;align-items:center;gap:8px;font-size:12px}#denseLegend canvas{width:128px;height:12px;background:transparent;cursor:default}
 `;
 
 /** CSP of the page: scripts, workers and connections from this origin only, its one inline style by hash; WASM allowed to compile, no eval. */
@@ -79,6 +82,16 @@ export function pageHtml(): string {
     <input id="choices" type="text" placeholder="answers to choose from, comma-separated (optional)">
     <button id="ask" disabled>Ask</button>
     <div id="answer"></div>
+  </fieldset>
+  <fieldset id="denseBox"><legend>Where: similarity map and mask (on the server)</legend>
+    <input id="denseText" type="text" value="lesion" placeholder="what to look for, e.g. lesion, polyp, tumour">
+    <button id="denseMap">Map</button> <button id="denseSegment">Segment</button>
+    <label>mask threshold <input id="denseThreshold" type="number" min="0.01" max="0.99" step="0.01" placeholder="model's"></label>
+    <label>Overlay opacity <input id="denseOpacity" type="range" min="0" max="100" value="60"> <span id="denseOpacityValue"></span></label>
+    <div id="denseStatus" role="status"></div>
+    <div id="denseStage"><img id="denseView" alt="the view the model saw"><canvas id="denseOverlay" width="1" height="1" aria-label="overlay"></canvas></div>
+    <div id="denseLegend"></div>
+    <p id="denseNotice" class="ru">${esc(RESEARCH_NOTICE)}</p>
   </fieldset>
   <div id="indexTools" hidden>
     <button id="similar" disabled>Similar cases</button> <button id="draft" disabled>Draft report</button>

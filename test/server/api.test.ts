@@ -122,7 +122,7 @@ describe('documents', () => {
     const doc = (await (await fetch(`${server.base}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
     await SwaggerParser.validate(structuredClone(doc) as never);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/ask', '/v1/classify', '/v1/embed', '/v1/health', '/v1/inspect', '/v1/models', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events'].sort());
+    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/ask', '/v1/classify', '/v1/embed', '/v1/health', '/v1/inspect', '/v1/map', '/v1/models', '/v1/segment', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events'].sort());
   });
 
   it('/v1/health and /v1/models', async () => {

@@ -1,4 +1,5 @@
 /** The dense commands: `medvlm map`, `medvlm anomaly`, `medvlm segment`. */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { MedvlmError, OptionError } from '../../core/errors.js';
@@ -8,16 +9,21 @@ import { loadDualEncoder, loadPromptableSegmenter, loadTextSegmenter } from '../
 import { AnomalyDetector } from '../../tasks/anomaly.js';
 import { toFileError, type FileError } from '../../tasks/batch.js';
 import { prepareDenseInput, type DenseInput } from '../../tasks/dense-input.js';
-import { denseMaps, MAP_METHODS, type MapMethod } from '../../tasks/dense-map.js';
+import { MAP_METHODS, type MapMethod } from '../../tasks/dense-map.js';
+import { mapRange, textMap } from '../../tasks/text-map.js';
 import { segmentViaMap, segmentViews, type ViewSegmentation } from '../../tasks/segment.js';
 import { minMaxNormalise } from '../../transforms/dense-resample.js';
 import { cliFileError, fileErrorLine } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
-import { note, out } from '../output.js';
+import { note, out, writeOutput } from '../output.js';
 import { mapFormat, stemOf, writeMap, writeOverlay } from '../dense-output.js';
 import { reportNoInputs } from '../inputs.js';
+import { parametricMapOf, sourceFrameOf } from '../../pacs/dense-dicom.js';
+import type { SourceFrame } from '../../pacs/derived-image.js';
+import { buildParametricMap, COSINE_SIMILARITY, PROBABILITY } from '../../pacs/parametric-map.js';
+import { buildSegmentation } from '../../pacs/seg.js';
 
 /** The bundled text-prompted segmenter. */
 export const DEFAULT_SEGMENTER = 'medvlm-tiny-seg';
@@ -39,7 +45,7 @@ export function mapCommand(): Command {
     .description('text-to-image similarity map at the input\'s size and geometry (NIfTI in → NIfTI out with the same affine), plus an overlay PNG')
     .argument('<file>', 'image file (DICOM, NIfTI, PNG/JPEG)')
     .requiredOption('--text <text>', 'what to look for, e.g. "lesion"')
-    .option('-o, --out <file>', 'map file: .png (min-max scaled grey), .npy or .nii/.nii.gz (raw cosine similarity); default <name>-map.png')
+    .option('-o, --out <file>', 'map file: .png (min-max scaled grey), .npy, .nii/.nii.gz (raw cosine similarity) or .dcm (DICOM Parametric Map of the raw similarity; DICOM inputs only); default <name>-map.png')
     .option('--overlay <file>', 'overlay PNG (default: next to --out, <name>-overlay.png)')
     .addOption(methodOption())
     .option('--force', 'replace existing outputs')
@@ -47,22 +53,22 @@ export function mapCommand(): Command {
   for (const o of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (file: string, o: MapCliOptions) => {
     const outPath = o.out ?? `${stemOf(file)}-map.png`;
-    mapFormat(outPath, '--out');
+    const dicomOut = /\.dcm$/i.test(outPath);
+    if (!dicomOut) mapFormat(outPath, '--out');
     const overlayPath = o.overlay ?? outPath.replace(/(\.nii\.gz|\.[^.]+)$/i, '') + '-overlay.png';
     const input = await prepareDenseInput(file, toViewOptions(o));
+    const sourceBytes = dicomOut ? new Uint8Array(await readFile(file)) : undefined;
+    if (sourceBytes) sourceFrameOf(input, sourceBytes, 'DICOM Parametric Map'); // fail before the model loads
     const encoder = await loadDualEncoder(o.model, pipelineOptions(o));
     try {
-      const [text] = await encoder.encodeTexts([o.text]);
-      const [map] = await denseMaps(encoder, [input.view], (e) => e.reduce((a, v, i) => a + v * text[i], 0), o.method ? { method: o.method } : {});
+      const map = await textMap(encoder, input.view, o.text, o.method ? { method: o.method } : {});
       const display = { width: map.width, height: map.height, data: minMaxNormalise(map.data) };
-      await writeMap(outPath, input, map, display, Boolean(o.force));
+      if (sourceBytes) {
+        const pm = parametricMapOf(input, sourceBytes, map, { text: o.text, model: encoder.info.id, quantity: COSINE_SIMILARITY });
+        await writeOutput(outPath, pm.bytes, Boolean(o.force));
+      } else await writeMap(outPath, input, map, display, Boolean(o.force));
       await writeOverlay(overlayPath, input, display, Boolean(o.force));
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const v of map.data) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
+      const [lo, hi] = mapRange(map.data);
       const result = {
         file: input.file, text: o.text, model: encoder.info.id, method: map.method, width: map.width, height: map.height,
         imageSimilarity: map.imageScore, mapRange: [lo, hi], out: outPath, overlay: overlayPath, researchNotice: RESEARCH_NOTICE,
@@ -180,32 +186,59 @@ interface SegmentCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptio
   out: string;
   format: string;
   threshold?: number;
+  dicomSeg?: boolean;
   force?: boolean;
   json?: boolean;
 }
 
-/** Write the mask, probability map and overlay of one input; the paths written. */
-async function writeSegmentation(input: DenseInput, seg: ViewSegmentation, o: SegmentCliOptions): Promise<{ mask: string; probability: string; overlay: string; maskPixels: number }> {
+/**
+ * The analysed DICOM frame of an input when the options ask for a DICOM output (--dicom-seg, --format dcm);
+ * `null` after pushing the input's error into `failed` (not DICOM, or resliced), `undefined` when none is asked.
+ */
+async function dicomSourceOf(input: DenseInput, o: SegmentCliOptions, failed: FileError[]): Promise<SourceFrame | null | undefined> {
+  if (!o.dicomSeg && o.format !== 'dcm') return undefined;
+  try {
+    return sourceFrameOf(input, new Uint8Array(await readFile(input.file)), o.dicomSeg ? 'DICOM Segmentation' : 'DICOM Parametric Map');
+  } catch (e) {
+    failed.push(cliFileError(toFileError(input.file, e)));
+    return null;
+  }
+}
+
+/** Write the mask, probability map (or its Parametric Map), overlay and, when asked, the DICOM SEG of one input; the paths written. */
+async function writeSegmentation(
+  input: DenseInput, seg: ViewSegmentation, o: SegmentCliOptions, model: { id: string; fileHashes: Record<string, string> }, threshold: number, source: SourceFrame | undefined,
+): Promise<{ mask: string; probability: string; overlay: string; maskPixels: number; dicomSeg?: string }> {
   const stem = join(o.out, stemOf(input.file));
   const mask = `${stem}-mask.png`;
   const probability = `${stem}-prob.${o.format}`;
   const overlay = `${stem}-overlay.png`;
   await writeMap(mask, input, seg.mask, seg.mask, Boolean(o.force));
-  await writeMap(probability, input, seg.probability, seg.probability, Boolean(o.force));
+  if (source && o.format === 'dcm') {
+    const pm = buildParametricMap({ source, map: seg.probability, text: o.text, model: model.id, quantity: PROBABILITY });
+    await writeOutput(probability, pm.bytes, Boolean(o.force));
+  } else await writeMap(probability, input, seg.probability, seg.probability, Boolean(o.force));
   await writeOverlay(overlay, input, seg.probability, Boolean(o.force), seg.mask);
-  return { mask, probability, overlay, maskPixels: seg.mask.data.reduce((a, v) => a + v, 0) };
+  let dicomSeg: string | undefined;
+  if (source && o.dicomSeg) {
+    dicomSeg = `${stem}-seg.dcm`;
+    await writeOutput(dicomSeg, buildSegmentation({ source, mask: seg.mask, label: o.text, model, threshold }).bytes, Boolean(o.force));
+  }
+  return { mask, probability, overlay, maskPixels: seg.mask.data.reduce((a, v) => a + v, 0), ...(dicomSeg ? { dicomSeg } : {}) };
 }
 
 /** Route 1: a model that segments from text itself (--model, default medvlm-tiny-seg). */
-async function segmentWithTextSegmenter(ok: DenseInput[], o: SegmentCliOptions): Promise<Array<Record<string, unknown>>> {
+async function segmentWithTextSegmenter(ok: DenseInput[], o: SegmentCliOptions, failed: FileError[]): Promise<Array<Record<string, unknown>>> {
   const segmenter = await loadTextSegmenter(o.model, { ...pipelineOptions(o), batchSize: o.batchSize });
   const rows: Array<Record<string, unknown>> = [];
   try {
     const text = segmenter.prompts[o.text] ?? o.text;
     const threshold = o.threshold ?? segmenter.threshold;
     for (const input of ok) {
+      const source = await dicomSourceOf(input, o, failed);
+      if (source === null) continue;
       const [seg] = await segmentViews(segmenter, [input.view], text, threshold);
-      const written = await writeSegmentation(input, seg, o);
+      const written = await writeSegmentation(input, seg, o, segmenter.info, threshold, source);
       rows.push({ file: input.file, route: 'text-segmenter', model: segmenter.info.id, text, threshold, ...written, width: seg.mask.width, height: seg.mask.height, researchNotice: RESEARCH_NOTICE });
     }
   } finally {
@@ -228,6 +261,8 @@ async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId
       const [text] = await encoder.encodeTexts([o.text]);
       const threshold = o.threshold ?? 0.5;
       for (const input of ok) {
+        const source = await dicomSourceOf(input, o, failed);
+        if (source === null) continue;
         let seg;
         try {
           seg = await segmentViaMap(encoder, segmenter, input.view, text, { threshold, ...(o.method ? { method: o.method } : {}) });
@@ -236,7 +271,7 @@ async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId
           failed.push(cliFileError(toFileError(input.file, e)));
           continue;
         }
-        const written = await writeSegmentation(input, seg, o);
+        const written = await writeSegmentation(input, seg, o, segmenter.info, threshold, source);
         rows.push({
           file: input.file, route: 'map-to-promptable', model: encoder.info.id, segmenter: segmenter.info.id, text: o.text, mapMethod: seg.method,
           prompt: seg.prompt, used: seg.used, ...(seg.score !== undefined ? { score: seg.score } : {}), ...(seg.notes.length ? { notes: seg.notes } : {}),
@@ -255,19 +290,20 @@ async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId
 /** `medvlm segment INPUTS --text "polyp" --out DIR [--segmenter SAM]`: mask (input size), probability map and overlay per input. */
 export function segmentCommand(): Command {
   const cmd = new Command('segment')
-    .description('text-prompted segmentation: <name>-mask.png (0/255, input size), <name>-prob.<format>, <name>-overlay.png per input; '
+    .description('text-prompted segmentation: <name>-mask.png (0/255, input size), <name>-prob.<format>, <name>-overlay.png per input (and <name>-seg.dcm with --dicom-seg); '
       + 'with --segmenter, the --model dual encoder\'s text map gives a box and points to a SAM-family model (the MedCLIP-SAM route)')
     .argument('<inputs...>', 'files, folders or glob patterns')
     .requiredOption('--text <text>', 'what to segment, e.g. "polyp" (a target name of the model\'s config.json prompts, or any text)')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--segmenter <dir|hub-id>', `promptable segmenter in transformers.js' SAM layout (SAM, SlimSAM, MedSAM); --model is then the dual encoder whose map prompts it (default ${DEFAULT_MODEL})`)
     .addOption(methodOption())
-    .addOption(new Option('--format <ext>', 'probability map format').choices(['png', 'npy', 'nii', 'nii.gz']).default('png'))
+    .addOption(new Option('--format <ext>', 'probability map format (dcm: a DICOM Parametric Map, DICOM inputs only)').choices(['png', 'npy', 'nii', 'nii.gz', 'dcm']).default('png'))
     .addOption(new Option('--threshold <p>', 'mask threshold (default: the model\'s; 0.5 for SAM, i.e. logit > 0)').argParser((v) => {
       const p = Number(v);
       if (!(p > 0 && p < 1)) throw new OptionError('E_BAD_OPTION', `--threshold ${v}: expected a number in (0, 1)`, { option: 'threshold' });
       return p;
     }))
+    .option('--dicom-seg', 'also write <name>-seg.dcm, a DICOM Segmentation of the analysed frame (DICOM inputs; other inputs fail with E_NOT_DICOM and the batch goes on)')
     .option('--force', 'replace existing outputs')
     .option('--json', 'print a JSON array of results');
   for (const o of [...modelOptions(DEFAULT_SEGMENTER), ...viewOptions()]) cmd.addOption(o);
@@ -280,7 +316,7 @@ export function segmentCommand(): Command {
     failed.push(...bad);
     // With --segmenter, --model names the dual encoder; its default is then the bundled dual encoder, not the text segmenter.
     const encoderId = cmd.getOptionValueSource('model') === 'default' ? DEFAULT_MODEL : o.model;
-    const rows = o.segmenter ? await segmentWithMapAndSam(ok, encoderId, o.segmenter, o, failed) : await segmentWithTextSegmenter(ok, o);
+    const rows = o.segmenter ? await segmentWithMapAndSam(ok, encoderId, o.segmenter, o, failed) : await segmentWithTextSegmenter(ok, o, failed);
     if (o.json) {
       out(JSON.stringify([...rows, ...failed], null, 2));
       note(`medvlm: ${RESEARCH_NOTICE}`);
@@ -288,7 +324,7 @@ export function segmentCommand(): Command {
       out(`# ${RESEARCH_NOTICE}`);
       for (const r of rows) {
         const how = r.route === 'map-to-promptable' ? ` (map → ${r.used && (r.used as { box?: unknown }).box ? 'box + points' : 'points'} → ${String(r.segmenter)})` : '';
-        out(`${String(r.file)}: ${String(r.maskPixels)} mask pixels${how} → ${String(r.mask)}, ${String(r.overlay)}`);
+        out(`${String(r.file)}: ${String(r.maskPixels)} mask pixels${how} → ${String(r.mask)}, ${String(r.overlay)}${r.dicomSeg ? `, ${String(r.dicomSeg)}` : ''}`);
       }
     }
     finish(failed);

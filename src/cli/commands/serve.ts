@@ -9,6 +9,7 @@ interface ServeCliOptions {
   port: number;
   model?: string;
   index?: string;
+  segmenter?: string;
   dataRoot?: string;
   apiKeyFile?: string;
   insecure?: boolean;
@@ -35,6 +36,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--port <n>', 'port').argParser(intOption('--port', 0)).default(8787))
     .option('-m, --model <id>', 'bundled name, local folder or hub id (default: medvlm-tiny; index endpoints: the index\'s model)')
     .option('--index <dir>', 'similar-case index folder: enables /v1/search and /v1/draft-report')
+    .option('--segmenter <id>', 'text-prompted segmenter behind /v1/segment and the page\'s Segment button (default: medvlm-tiny-seg)')
     .option('--data-root <dir>', 'requests may name images by a path relative to this folder (no traversal, no symlinks out)')
     .option('--api-key-file <file>', 'API keys, one per line (each ≥ 16 characters); clients send Authorization: Bearer KEY')
     .option('--insecure', 'allow a non-loopback --host without API keys (trusted networks only)')
@@ -60,6 +62,7 @@ export function serveCommand(): Command {
         served: { ...(o.model ? { model: o.model } : {}), ...(o.index ? { index: o.index } : {}), options: load },
         maxUploadBytes,
         ...(o.dataRoot ? { dataRoot: o.dataRoot } : {}),
+        ...(o.segmenter ? { segmenter: o.segmenter } : {}),
         concurrency: o.concurrency,
         requestTimeoutMs: o.timeout * 1000,
         ...(o.apiKeyFile ? { apiKeyFile: o.apiKeyFile } : {}),

@@ -22,6 +22,7 @@ import {
   type ZeroShotImageClassificationPipeline,
 } from '../../browser.js';
 import { meanScores, groupKey, type LabelScore } from './series.js';
+import { initDensePanel } from './dense-panel.js';
 
 const RESEARCH = 'Research use only, not a diagnosis.';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -751,6 +752,13 @@ $('jobStart').addEventListener('click', () => void startJob());
 $('jobCancel').addEventListener('click', () => jobId && void fetch(`/v1/jobs/${jobId}`, { method: 'DELETE' }));
 $('pacsSearch').addEventListener('click', () => void pacsSearch());
 $('pacsAnalyse').addEventListener('click', () => void pacsAnalyse());
+
+initDensePanel(async () => {
+  if (!current) return undefined;
+  const item = current.items[itemIndex];
+  const frame = currentFrame();
+  return { bytes: await bytesOf(item), name: item.name, fields: { window: preset.value, ...(frame ? { [frame.kind]: String(frame.index) } : {}) } };
+}, post);
 
 void loadTemplateSet('medical');
 void fetch('/v1/health')
