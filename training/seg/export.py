@@ -77,7 +77,8 @@ def write_folder(model: C.TextSegmenter, st: dict, out: str, threshold: float) -
     for f in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         shutil.copyfile(os.path.join(C.TINY_DIR, f), os.path.join(out, f))
     with open(os.path.join(out, "preprocessor_config.json"), "w") as f:
-        json.dump(P.preprocessor_config(size), f, indent=1)
+        # the training pixels came from transformers.js in Node (sharp / libvips affine bicubic): medvlm reproduces them
+        json.dump({**P.preprocessor_config(size), "medvlm_resize": "libvips-affine"}, f, indent=1)
     with open(os.path.join(C.TINY_DIR, "tokenizer_config.json")) as f:
         max_len = int(json.load(f).get("model_max_length", 64))
     conf = {
