@@ -89,7 +89,7 @@ export function pageHtml(): string {
     <label>mask threshold <input id="denseThreshold" type="number" min="0.01" max="0.99" step="0.01" placeholder="model's"></label>
     <label>Overlay opacity <input id="denseOpacity" type="range" min="0" max="100" value="60"> <span id="denseOpacityValue"></span></label>
     <div id="denseStatus" role="status"></div>
-    <div id="denseStage"><img id="denseView" alt="the view the model saw"><canvas id="denseOverlay" width="1" height="1" aria-label="overlay"></canvas></div>
+    <div id="denseStage" hidden><img id="denseView" alt="the view the model saw"><canvas id="denseOverlay" width="1" height="1" aria-label="overlay"></canvas></div>
     <div id="denseLegend"></div>
     <p id="denseNotice" class="ru">${esc(RESEARCH_NOTICE)}</p>
   </fieldset>

@@ -133,6 +133,7 @@ export function initDensePanel(
       const grey = await greyOf('map' in answer ? answer.map : answer.mask);
       view.src = `data:image/png;base64,${answer.view}`;
       await view.decode();
+      el('denseStage').hidden = false;
       if ('map' in answer) {
         const [lo, hi] = answer.mapRange;
         layer = { kind, ...grey, legend: `cosine similarity ${lo.toFixed(3)} (clear) … ${hi.toFixed(3)} (white), ${answer.method}, ${answer.model}` };
