@@ -7,11 +7,11 @@ import { LIMITS } from '../../core/limits.js';
 import { inputError, isMedvlmError } from '../../core/errors.js';
 import type { MedicalImage } from '../types.js';
 import {
-  numbers,
   readDirection,
   readOrigin,
   readPhi,
   readPixelAttributes,
+  readRescale,
   readSpacing,
   readWindows,
   str,
@@ -75,8 +75,8 @@ interface FrameContext {
   syntax: TransferSyntaxInfo;
   source: string;
   palette?: Palette;
-  slope: number;
-  intercept: number;
+  /** Rescale of each frame (enhanced images may carry one per frame). */
+  rescale: Array<{ slope: number; intercept: number }>;
 }
 
 /** Decode frame `f` to output samples (RGB interleaved or rescaled grey) and write them at `offset`. */
@@ -123,7 +123,7 @@ async function writeFrame(ctx: FrameContext, encoded: Uint8Array | undefined, f:
     out.set(applyPalette(stored, ctx.palette), offset);
     return;
   }
-  const { slope, intercept } = ctx;
+  const { slope, intercept } = ctx.rescale[f];
   for (let i = 0; i < pixels; i++) out[offset + i] = stored[i] * slope + intercept;
 }
 
@@ -162,15 +162,14 @@ async function decodeImage(bytes: Uint8Array, source: string): Promise<MedicalIm
     );
   }
   const grey = channels === 1;
-  const slope = grey ? (numbers(ds, 'x00281053')[0] ?? 1) : 1;
-  const intercept = grey ? (numbers(ds, 'x00281052')[0] ?? 0) : 0;
+  const rescale = Array.from({ length: a.frames }, (_, f) => (grey ? readRescale(ds, f) : { slope: 1, intercept: 0 }));
+  const { slope, intercept } = rescale[0];
   const ctx: FrameContext = {
     ds,
     a,
     syntax,
     source,
-    slope,
-    intercept,
+    rescale,
     palette: isPalette ? readPalette(ds, source, a.pixelRepresentation === 1) : undefined,
   };
   const encodedFrames = encapsulated ? encapsulatedFrames(ds, el, a, syntax.encoding, source) : undefined;
