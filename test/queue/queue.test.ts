@@ -204,6 +204,10 @@ describe.skipIf(!ready)('work queue (BullMQ on redis-server)', () => {
     const ix = join(work, 'watch');
     expect((await enqueue('watch', ix, images)).code).toBe(0); // 6 batches of 8
     const watch = startMedvlm(['queue', 'status', ...q('watch'), '--watch', '--interval', '0.3']);
+    // the worker starts once the watch is reading, so the watch sees the run in progress even on a loaded machine
+    let watching = false;
+    watch.child.stdout!.once('data', () => (watching = true));
+    await until(async () => watching, 60_000, 'the first queue status --watch line');
     const worker = startWorker(redis.url, 'watch');
     const commit = await medvlmAsync(['index', 'commit', '--index', ix, ...q('watch'), '--commit-size', '8', '--json']);
     expect(commit.code, commit.stderr).toBe(0);
