@@ -2,9 +2,11 @@
  * The dense cells of `medvlm eval`: tasks `segmentation` (a text-prompted segmenter: Dice, IoU, HD95,
  * boundary F), `anomaly` (a dual encoder: image/pixel AUROC, AUPRO; zero-shot and k-shot) and `maps`
  * (zero-shot text maps vs the centre prior) over the mask data sets busi-seg, kvasir-seg and lgg. One JSON
- * per cell at `<out>/<model slug>/<dataset>/<task>.json`, written atomically; existing cells are skipped.
+ * per cell at `<out>/<model slug>/<dataset>/<task>.json`, written atomically; existing cells are skipped. The best,
+ * median and worst cases of each cell are drawn as overlays into `<out>/<model slug>/<dataset>/overlays/`.
  */
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeAtomic } from '../../core/atomic.js';
 import { errorToJSON, type ErrorCode } from '../../core/errors.js';
 import { packageVersion } from '../../core/paths.js';
@@ -14,6 +16,9 @@ import { resolveDataRoot } from '../datasets/registry.js';
 import { cellPath } from '../runner.js';
 import { DENSE_DATASETS, densePresent, loadDenseDataset, type DenseDatasetId } from './data.js';
 import { evalAnomaly, evalMaps, evalSegmentation, type DenseEvalOptions } from './run.js';
+
+/** Folder beside a data set's cells that holds the best/median/worst overlays (`<task-prefix>-{best,median,worst}.{png,json}`). */
+export const OVERLAYS_DIR = 'overlays';
 
 /** The dense evaluation tasks. */
 export const DENSE_TASKS = ['segmentation', 'anomaly', 'maps'] as const;
@@ -91,13 +96,15 @@ export async function runDenseEval(o: DenseGridOptions): Promise<DenseGridSummar
         note(name);
         try {
           const ds = loadDenseDataset(j.dataset, root);
+          const file = cellPath(o.out, { model: id, dataset: j.dataset, task: j.task as never });
+          const cellOpts: DenseEvalOptions = { ...o, overlaysDir: o.overlaysDir ?? join(dirname(file), OVERLAYS_DIR) };
           const t0 = performance.now();
           let metrics: Record<string, unknown>;
-          if (j.task === 'segmentation') metrics = await evalSegmentation(model as TextPromptedSegmenter, ds, o);
-          else if (j.task === 'maps') metrics = await evalMaps(model as DualEncoder, ds, ['patch', 'windows'].filter((m) => m === 'windows' || (model as DualEncoder).dense) as Array<'patch' | 'windows'>, o);
+          if (j.task === 'segmentation') metrics = await evalSegmentation(model as TextPromptedSegmenter, ds, cellOpts);
+          else if (j.task === 'maps') metrics = await evalMaps(model as DualEncoder, ds, ['patch', 'windows'].filter((m) => m === 'windows' || (model as DualEncoder).dense) as Array<'patch' | 'windows'>, cellOpts);
           else {
             const byK: Record<string, unknown> = {};
-            for (const k of o.shots ?? [0, 4]) byK[`k${k}`] = await evalAnomaly(model as DualEncoder, ds, k, o);
+            for (const k of o.shots ?? [0, 4]) byK[`k${k}`] = await evalAnomaly(model as DualEncoder, ds, k, cellOpts);
             metrics = { task: 'anomaly', byShots: byK };
           }
           const result = {
@@ -111,7 +118,6 @@ export async function runDenseEval(o: DenseGridOptions): Promise<DenseGridSummar
             totalMs: performance.now() - t0,
             researchNotice: RESEARCH_NOTICE,
           };
-          const file = cellPath(o.out, { model: id, dataset: j.dataset, task: j.task as never });
           await writeAtomic(file, JSON.stringify(result, null, 2) + '\n');
           summary.written.push(file);
           note(`  → ${file}`);
