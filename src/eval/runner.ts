@@ -90,8 +90,8 @@ export function modelSlug(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]+/g, '--');
 }
 
-/** Path of a cell's result file. */
-export function cellPath(out: string, cell: Cell): string {
+/** Path of a cell's result file (any grid's cell: classification, dense or generative task names). */
+export function cellPath(out: string, cell: Pick<Cell, 'model' | 'dataset'> & { task: string }): string {
   return join(out, modelSlug(cell.model), cell.dataset, `${cell.task}.json`);
 }
 

@@ -23,9 +23,10 @@ export function reportCommand(): Command {
         else out(`# ${models[0]} (A) vs ${models[1]} (B), paired on the same test items\n\n${comparisonMarkdown(cs)}\n\n${RESEARCH_NOTICE}`);
         return;
       }
-      const { results, files } = await writeReport(resultsDir, { ...(o.out ? { out: o.out } : {}), force: Boolean(o.force) });
-      if (results.length === 0) note(`medvlm report: no result cells under ${resultsDir} (run medvlm eval --out ${resultsDir} first)`);
+      const { results, generative, files } = await writeReport(resultsDir, { ...(o.out ? { out: o.out } : {}), force: Boolean(o.force) });
+      const cells = results.length + generative.length;
+      if (cells === 0) note(`medvlm report: no result cells under ${resultsDir} (run medvlm eval --out ${resultsDir} first)`);
       for (const f of files) out(f);
-      note(`medvlm report: ${results.length} result cells. ${RESEARCH_NOTICE}`);
+      note(`medvlm report: ${cells} result cells. ${RESEARCH_NOTICE}`);
     });
 }
