@@ -9,7 +9,8 @@
  *   (src/metrics/report-facts.ts), with case-level bootstrap CIs — the conventions of
  *   training/gen/metrics.ts, which made the model card's numbers.
  */
-import { bootstrapCI, normalizeAnswer, textMetrics, type CI } from '../../metrics/index.js';
+import { bootstrapCI, normalizeAnswer, type CI } from '../../metrics/index.js';
+import { TextMetricsResampler } from '../../metrics/text-resample.js';
 import { groupedBootstrapCI, groupedBootstrapCIs } from '../../metrics/grouped-bootstrap.js';
 import { modalityRight, regionRight } from '../../metrics/report-facts.js';
 import { llavaMedClosedHit, llavaMedOpenScores, scoreLlavaMedVqa } from '../../metrics/vqa-llava-med.js';
@@ -87,10 +88,19 @@ export function scoreReportItem(it: { id: string; caseId: string; reference: str
 
 const words = (s: string): number => s.split(/\s+/).filter(Boolean).length;
 
-/** Text metrics of the items listed (one reference per item). */
-export function reportTextMetrics(items: ReportCellItem[], idx: number[]): { bleu1: number; bleu2: number; bleu3: number; bleu4: number; rougeL: number; meteor: number; ciderD: number } {
-  const m = textMetrics(idx.map((i) => [items[i].reference]), idx.map((i) => items[i].text));
-  return { bleu1: m.bleu1, bleu2: m.bleu2, bleu3: m.bleu3, bleu4: m.bleu4, rougeL: m.rougeL, meteor: m.meteor, ciderD: m.ciderD };
+/** The seven report text metrics. */
+export type ReportTextScores = Record<'bleu1' | 'bleu2' | 'bleu3' | 'bleu4' | 'rougeL' | 'meteor' | 'ciderD', number>;
+
+/**
+ * The text metrics of any subset of `items` (one reference per item), = `textMetrics` on the subset;
+ * per-item work is done once, so bootstrap resamples only recompute CIDEr-D's document frequencies.
+ */
+export function reportTextStat(items: ReportCellItem[]): (idx: number[]) => ReportTextScores {
+  const r = new TextMetricsResampler(items.map((it) => [it.reference]), items.map((it) => it.text));
+  return (idx) => {
+    const m = r.metrics(idx);
+    return { bleu1: m.bleu1, bleu2: m.bleu2, bleu3: m.bleu3, bleu4: m.bleu4, rougeL: m.rougeL, meteor: m.meteor, ciderD: m.ciderD };
+  };
 }
 
 /** The conventions of the report metrics, as recorded in every cell. */
@@ -112,7 +122,7 @@ export function reportMetrics(items: ReportCellItem[], b: BootstrapSettings & { 
     kind: 'report-generation',
     n: items.length,
     cases: new Set(cases).size,
-    text: groupedBootstrapCIs(cases, (idx) => reportTextMetrics(items, idx), { samples: textSamples, seed }),
+    text: groupedBootstrapCIs(cases, reportTextStat(items), { samples: textSamples, seed }),
     textBootstrap: textSamples,
     modalityRight: fact('modalityRight'),
     regionRight: fact('regionRight'),
