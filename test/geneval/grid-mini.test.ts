@@ -169,5 +169,5 @@ describe.skipIf(!present)('generative grid on a small data root', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/--tasks captioning: unknown task; known: .*vqa, report-generation/);
-  });
+  }, 300_000);
 });

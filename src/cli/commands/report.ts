@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { OptionError } from '../../core/errors.js';
 import { compareGenerative, generativeComparisonMarkdown } from '../../eval/generative/compare.js';
 import { loadGenerativeCells } from '../../eval/generative/tables.js';
-import { comparisonMarkdown, compareModels } from '../../eval/report/compare.js';
+import { comparisonMarkdown } from '../../eval/report/compare.js';
+import { compareAllCells, itemComparisonMarkdown } from '../../eval/report/compare-items.js';
 import { loadResults, writeReport } from '../../eval/report/index.js';
 import { RESEARCH_NOTICE } from '../../models/defaults.js';
 import { note, out } from '../output.js';
@@ -24,11 +25,13 @@ export function reportCommand(): Command {
         const results = loadResults(resultsDir);
         const gen = compareGenerative(loadGenerativeCells(resultsDir), a, b);
         const hasCells = results.some((r) => r.result.model.id === a || r.result.model.id === b);
-        const cs = hasCells || gen.length === 0 ? compareModels(results, a, b) : [];
-        if (o.json) out(JSON.stringify(gen.length ? { classification: cs, generative: gen } : cs, null, 2));
+        const cs = hasCells || gen.length === 0 ? compareAllCells(results, a, b) : { zeroShot: [], fewShot: [], retrieval: [] };
+        if (o.json) out(JSON.stringify({ ...cs, generative: gen }, null, 2));
         else {
           const parts = [`# ${a} (A) vs ${b} (B), paired on the same test items`];
-          if (cs.length) parts.push(comparisonMarkdown(cs));
+          if (cs.zeroShot.length) parts.push(comparisonMarkdown(cs.zeroShot));
+          const itemTables = itemComparisonMarkdown(cs);
+          if (itemTables) parts.push(itemTables);
           if (gen.length) parts.push(generativeComparisonMarkdown(gen));
           out(`${parts.join('\n\n')}\n\n${RESEARCH_NOTICE}`);
         }
