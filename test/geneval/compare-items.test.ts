@@ -37,7 +37,7 @@ describe('paired comparisons from per-item outputs (hand-built cells)', () => {
   it('few-shot: accuracy and DeLong AUROC at the largest k both cells ran, per method and seed', () => {
     const truth = [0, 1, 1, 0, 1, 0];
     const p = (xs: number[]) => xs.map((v) => [1 - v, v]);
-    const sa = p([0.2, 0.9, 0.4, 0.1, 0.7, 0.6]); // argmax hits: 1,1,0,1,1,0 → 4/6; AUROC: pos {0.9,0.4,0.7} vs neg {0.2,0.1,0.6} → 7/9
+    const sa = p([0.2, 0.9, 0.4, 0.1, 0.7, 0.6]); // argmax hits: 1,1,0,1,1,0 → 4/6; AUROC: pos {0.9,0.4,0.7} vs neg {0.2,0.1,0.6}: 3 + 2 + 3 of 9 pairs → 8/9
     const sb = p([0.3, 0.8, 0.7, 0.2, 0.9, 0.1]); // all 6 right; AUROC 1
     const a = cell('A', 'fewshot', { fewShotItems: { ids: ['a', 'b', 'c', 'd', 'e', 'f'], truth, runs: [{ method: 'linearProbe', k: 1, seed: 0, scores: p([0.5, 0.5, 0.5, 0.5, 0.5, 0.5]) }, { method: 'linearProbe', k: 4, seed: 0, scores: sa }] } });
     const b = cell('B', 'fewshot', { fewShotItems: { ids: ['a', 'b', 'c', 'd', 'e', 'f'], truth, runs: [{ method: 'linearProbe', k: 2, seed: 0, scores: sb }, { method: 'linearProbe', k: 4, seed: 0, scores: sb }] } });
@@ -47,10 +47,10 @@ describe('paired comparisons from per-item outputs (hand-built cells)', () => {
     expect(c.accuracy.b).toBe(1);
     expect(c.delong).toHaveLength(1);
     expect(c.delong[0].class).toBe('pos');
-    expect(c.delong[0].aucA).toBeCloseTo(7 / 9, 12);
+    expect(c.delong[0].aucA).toBeCloseTo(8 / 9, 12);
     expect(c.delong[0].aucB).toBe(1);
-    expect(c.macroAuroc.a).toBeCloseTo(7 / 9, 12);
-    expect(itemComparisonMarkdown({ fewShot: [c], retrieval: [] })).toContain('| toy | 6 | linear probe, k=4, seed 0 | AUROC pos (DeLong) | 0.7778 | 1.0000 | -0.2222');
+    expect(c.macroAuroc.a).toBeCloseTo(8 / 9, 12);
+    expect(itemComparisonMarkdown({ fewShot: [c], retrieval: [] })).toContain('| toy | 6 | linear probe, k=4, seed 0 | AUROC pos (DeLong) | 0.8889 | 1.0000 | -0.1111');
   });
 
   it('a cell without per-item outputs is a typed error that says to rerun', () => {

@@ -112,11 +112,14 @@ const TITLES: Record<GenerativeTask, { title: string; licence: string; evaluatio
   },
 };
 
-/** sha256 of the files that define a local generator (its folder's JSON files and onnx/ weights); {} for a served one. */
+/** Files beside onnx/ that change a local generator's outputs (its model card, metrics.json etc. do not). */
+const DEFINING_FILES = ['config.json', 'generation_config.json', 'preprocessor_config.json', 'processor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.json'];
+
+/** sha256 of the files that define a local generator (its configuration, tokenizer and onnx/ weights); {} for a served one. */
 export async function generatorFileHashes(g: VisionLanguageGenerator): Promise<Record<string, string>> {
   const dir = g.info.location;
   if (g.info.backend !== 'transformers.js' || !existsSync(dir) || !statSync(dir).isDirectory()) return {};
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  const files = DEFINING_FILES.filter((f) => existsSync(join(dir, f)));
   if (existsSync(join(dir, 'onnx'))) files.push(...readdirSync(join(dir, 'onnx')).filter((f) => /\.onnx(_data)?$/.test(f)).map((f) => `onnx/${f}`));
   return hashFolderFiles(dir, files);
 }
