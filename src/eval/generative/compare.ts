@@ -8,7 +8,7 @@
 import { inputError } from '../../core/errors.js';
 import { pairedGroupedBootstrap } from '../../metrics/grouped-bootstrap.js';
 import { pairedMeanBootstrap, type PairedDifference } from '../../metrics/paired.js';
-import { reportTextStat } from './metrics.js';
+import { reportTextStat, type ReportTextScores } from './metrics.js';
 import type { ReportCell, ReportCellItem, VqaCell, VqaCellItem } from './schema.js';
 import type { LoadedGenerativeCell } from './tables.js';
 
@@ -60,8 +60,18 @@ function compareVqa(a: VqaCell, b: VqaCell, boot: { samples: number; seed: numbe
 function compareReports(a: ReportCell, b: ReportCell, boot: { samples: number; textSamples: number; seed: number }): GenerativeComparison {
   const { ia, ib, unmatched } = aligned<ReportCellItem>(a.items, b.items);
   const cases = ia.map((it) => it.case);
-  const statA = reportTextStat(ia);
-  const statB = reportTextStat(ib);
+  // the three text metrics' bootstraps draw the same cases (same seed): score each resample once per model
+  const memo = (stat: ReturnType<typeof reportTextStat>) => {
+    const seen = new Map<string, ReportTextScores>();
+    return (idx: number[]): ReportTextScores => {
+      const key = idx.join(',');
+      let v = seen.get(key);
+      if (!v) seen.set(key, (v = stat(idx)));
+      return v;
+    };
+  };
+  const statA = memo(reportTextStat(ia));
+  const statB = memo(reportTextStat(ib));
   const text = (stat: typeof statA, key: 'ciderD' | 'rougeL' | 'bleu4') => (idx: number[]) => stat(idx)[key];
   const metrics: GenerativeDifference[] = (['ciderD', 'rougeL', 'bleu4'] as const).map((key) => ({
     metric: { ciderD: 'CIDEr-D', rougeL: 'ROUGE-L', bleu4: 'BLEU-4' }[key],
@@ -99,7 +109,8 @@ export function compareGenerative(cells: LoadedGenerativeCell[], modelA: string,
 }
 
 const f = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
-const pv = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+/** p-value text; a bootstrap p of 0 only says p < 1 / resamples. */
+const pv = (p: number, samples: number) => (p === 0 ? `< ${f(1 / samples, 4)}` : p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 
 /** Markdown table of generative comparisons. */
 export function generativeComparisonMarkdown(cs: GenerativeComparison[]): string {
@@ -107,7 +118,7 @@ export function generativeComparisonMarkdown(cs: GenerativeComparison[]): string
   for (const c of cs) {
     for (const m of c.metrics) {
       const d = m.difference;
-      lines.push(`| ${c.dataset} | ${c.task} | ${c.n} | ${m.metric} (paired bootstrap over ${m.resampling}, ${d.samples}) | ${f(d.a)} | ${f(d.b)} | ${f(d.difference.value)} [${f(d.difference.lo)}, ${f(d.difference.hi)}] | ${pv(d.p)} |`);
+      lines.push(`| ${c.dataset} | ${c.task} | ${m.resampling === 'cases' ? `${c.n} (${d.n} cases)` : d.n} | ${m.metric} (paired bootstrap over ${m.resampling}, ${d.samples}) | ${f(d.a)} | ${f(d.b)} | ${f(d.difference.value)} [${f(d.difference.lo)}, ${f(d.difference.hi)}] | ${pv(d.p, d.samples)} |`);
     }
   }
   return lines.join('\n');
