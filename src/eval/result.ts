@@ -84,6 +84,25 @@ export interface CellItem {
   scores: number[];
 }
 
+/**
+ * Per-item outputs of a few-shot cell: the test items' class probabilities (8 decimals) for every
+ * method, shot count and seed, so two models' few-shot cells can be compared on the same items.
+ */
+export interface FewShotItems {
+  ids: string[];
+  truth: number[];
+  runs: Array<{ method: 'linearProbe' | 'tipAdapter'; k: number; seed: number; scores: number[][] }>;
+}
+
+/**
+ * Per-item outputs of a retrieval cell: the 1-based rank of each query's best-ranked relevant item.
+ * Image queries are named by item id, text queries by the sha256 of the caption (first 16 hex digits).
+ */
+export interface RetrievalItems {
+  imageToText: Array<{ id: string; rank: number }>;
+  textToImage: Array<{ id: string; rank: number }>;
+}
+
 /** One cell's result file. */
 export interface CellResult {
   schema: typeof CELL_SCHEMA;
@@ -121,6 +140,10 @@ export interface CellResult {
   metrics: CellMetrics;
   /** Per-item outputs (zero-shot cells; absent in cells written before they were recorded). */
   items?: CellItem[];
+  /** Per-item outputs of few-shot cells (absent in cells written before they were recorded). */
+  fewShotItems?: FewShotItems;
+  /** Per-query outputs of retrieval cells (absent in cells written before they were recorded). */
+  retrievalItems?: RetrievalItems;
   failures: ItemFailure[];
   timings: {
     totalMs: number;

@@ -18,7 +18,7 @@ import type { DatasetSpec } from './datasets/spec.js';
 import { splitHash } from './datasets/split.js';
 import type { Dataset, EvalItem, EvalTask } from './datasets/types.js';
 import { embedItems, type EmbeddedItems, type ItemFailure } from './embed.js';
-import { CELL_SCHEMA, type CellItem, type CellMetrics, type CellResult } from './result.js';
+import { CELL_SCHEMA, type CellItem, type CellMetrics, type CellResult, type FewShotItems, type RetrievalItems } from './result.js';
 import { FEWSHOT_DEFAULTS, fewShotMetrics, shotOrder } from './tasks/fewshot.js';
 import { captionGallery, retrievalResult } from './tasks/retrieval.js';
 import { classEmbeddings, zeroShotItems, zeroShotMetrics, zeroShotScores } from './tasks/zero-shot.js';
@@ -90,8 +90,8 @@ export function modelSlug(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]+/g, '--');
 }
 
-/** Path of a cell's result file. */
-export function cellPath(out: string, cell: Cell): string {
+/** Path of a cell's result file (any grid's cell: classification, dense or generative task names). */
+export function cellPath(out: string, cell: Pick<Cell, 'model' | 'dataset'> & { task: string }): string {
   return join(out, modelSlug(cell.model), cell.dataset, `${cell.task}.json`);
 }
 
@@ -197,12 +197,15 @@ async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<
   let metrics: CellMetrics;
   let metricsMs: number;
   let cellItems: CellItem[] | undefined;
+  let fewShotItems: FewShotItems | undefined;
+  let retrievalItems: RetrievalItems | undefined;
   if (cell.task === 'retrieval') {
     const { texts, ofItem } = captionGallery(items.map((it) => it.captions ?? []));
     const [textEmbs, ms] = await timed(() => encoder.encodeTexts(texts));
     textMs += ms;
     const m0 = performance.now();
-    metrics = retrievalResult(embs, textEmbs, ofItem);
+    retrievalItems = { imageToText: [], textToImage: [] };
+    metrics = retrievalResult(embs, textEmbs, ofItem, undefined, { imageIds: items.map((it) => it.id), texts, out: retrievalItems });
     metricsMs = performance.now() - m0;
   } else {
     const [classEmbs, ms] = await timed(() => classEmbeddings(encoder, dataset));
@@ -226,6 +229,7 @@ async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<
       failures.push(...trainEmb.failures);
       const byId = new Map(neededItems.map((it, i) => [it.id, trainEmb.embeddings[i]] as const));
       const m0 = performance.now();
+      fewShotItems = { ids: items.map((it) => it.id), truth: items.map((it) => it.label!), runs: [] };
       metrics = fewShotMetrics({
         encoder,
         classes: dataset.classes.length,
@@ -237,7 +241,7 @@ async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<
         shots,
         C: opts.probeC ?? FEWSHOT_DEFAULTS.C,
         train: { split: 'train', n: train.length, splitHash: splitHash(train) },
-      });
+      }, fewShotItems.runs);
       metricsMs = performance.now() - m0;
     }
   }
@@ -276,6 +280,8 @@ async function runCell(ctx: Context, cell: Cell, opts: RunEvalOptions): Promise<
     view: opts.view ?? {},
     metrics,
     ...(cellItems ? { items: cellItems } : {}),
+    ...(fewShotItems ? { fewShotItems } : {}),
+    ...(retrievalItems ? { retrievalItems } : {}),
     failures,
     timings: { totalMs: performance.now() - t0, embedMs, encodeImagesMs, textMs, metricsMs, ...counts },
     researchNotice: RESEARCH_NOTICE,

@@ -4,6 +4,7 @@
  * contradictions ("no effusion" vs "small effusion"), and return a draft in which every sentence
  * carries its provenance (source case, field, similarities). A research draft, not a report.
  */
+import { OptionError } from '../core/errors.js';
 import type { ManifestRecord } from '../index-store/manifest.js';
 import type { CaseIndex } from '../index-store/store.js';
 import { matchesWhere, type WhereFilter } from '../index-store/where.js';
@@ -76,8 +77,28 @@ export interface DraftReportOptions {
   view?: ViewOptions;
 }
 
-/** A corpus of cases with texts: a medvlm index or a JSONL manifest (texts only, retrieved image→text). */
-export type DraftCorpus = { index: CaseIndex } | { records: ManifestRecord[] };
+/** A case already embedded in memory (image embedding, normalised), with its texts. */
+export interface EmbeddedCase {
+  path: string;
+  caseId?: string;
+  texts: Record<string, string>;
+  embedding: Float32Array;
+}
+
+/**
+ * A corpus of cases with texts: a medvlm index, a JSONL manifest (texts only, retrieved image→text), or
+ * cases embedded in memory (retrieved image→image by exact cosine, as an index's exact search; the evaluation uses it).
+ */
+export type DraftCorpus = { index: CaseIndex } | { records: ManifestRecord[] } | { embedded: EmbeddedCase[] };
+
+/** The k cases of an in-memory corpus most similar to an image (exact cosine, ties by corpus order). */
+export function nearestEmbedded(cases: EmbeddedCase[], image: Float32Array, k: number): Array<{ case: EmbeddedCase; similarity: number }> {
+  return cases
+    .map((c, i) => ({ case: c, similarity: dot(image, c.embedding), i }))
+    .sort((a, b) => b.similarity - a.similarity || a.i - b.i)
+    .slice(0, k)
+    .map(({ case: c, similarity }) => ({ case: c, similarity }));
+}
 
 /** A candidate sentence before selection. */
 interface Candidate {
@@ -132,6 +153,11 @@ async function neighbours(corpus: DraftCorpus, image: Float32Array, encoder: Dua
       .filter((h) => h.hash !== selfHash && Object.keys(h.texts).length > 0)
       .slice(0, k)
       .map((h) => ({ path: h.path, ...(h.metadata.case_id ? { caseId: h.metadata.case_id } : {}), similarity: h.similarity, texts: h.texts }));
+  }
+  if ('embedded' in corpus) {
+    if (where.length > 0) throw new OptionError('E_BAD_OPTION', 'where: an in-memory corpus has no metadata to filter on; filter the cases before passing them', { option: 'where' });
+    const withText = corpus.embedded.filter((c) => Object.keys(c.texts).length > 0);
+    return nearestEmbedded(withText, image, k).map(({ case: c, similarity }) => ({ path: c.path, ...(c.caseId ? { caseId: c.caseId } : {}), similarity, texts: c.texts }));
   }
   // A JSONL corpus has no image embeddings: rank its cases by image→text similarity of their texts.
   const records = corpus.records.filter((r) => Object.keys(r.texts).length > 0 && matchesWhere({ ...r.metadata, path: r.path }, where));

@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { OptionError } from '../../core/errors.js';
-import { comparisonMarkdown, compareModels } from '../../eval/report/compare.js';
+import { compareGenerative, generativeComparisonMarkdown } from '../../eval/generative/compare.js';
+import { loadGenerativeCells } from '../../eval/generative/tables.js';
+import { comparisonMarkdown } from '../../eval/report/compare.js';
+import { compareAllCells, itemComparisonMarkdown } from '../../eval/report/compare-items.js';
 import { loadResults, writeReport } from '../../eval/report/index.js';
 import { RESEARCH_NOTICE } from '../../models/defaults.js';
 import { note, out } from '../output.js';
@@ -18,14 +21,26 @@ export function reportCommand(): Command {
       if (o.compare !== undefined) {
         const models = o.compare.split(',').map((m) => m.trim()).filter(Boolean);
         if (models.length !== 2) throw new OptionError('E_BAD_OPTION', `--compare ${o.compare}: expected two model ids separated by a comma`, { option: 'compare' });
-        const cs = compareModels(loadResults(resultsDir), models[0], models[1]);
-        if (o.json) out(JSON.stringify(cs, null, 2));
-        else out(`# ${models[0]} (A) vs ${models[1]} (B), paired on the same test items\n\n${comparisonMarkdown(cs)}\n\n${RESEARCH_NOTICE}`);
+        const [a, b] = models;
+        const results = loadResults(resultsDir);
+        const gen = compareGenerative(loadGenerativeCells(resultsDir), a, b);
+        const hasCells = results.some((r) => r.result.model.id === a || r.result.model.id === b);
+        const cs = hasCells || gen.length === 0 ? compareAllCells(results, a, b) : { zeroShot: [], fewShot: [], retrieval: [] };
+        if (o.json) out(JSON.stringify({ ...cs, generative: gen }, null, 2));
+        else {
+          const parts = [`# ${a} (A) vs ${b} (B), paired on the same test items`];
+          if (cs.zeroShot.length) parts.push(comparisonMarkdown(cs.zeroShot));
+          const itemTables = itemComparisonMarkdown(cs);
+          if (itemTables) parts.push(itemTables);
+          if (gen.length) parts.push(generativeComparisonMarkdown(gen));
+          out(`${parts.join('\n\n')}\n\n${RESEARCH_NOTICE}`);
+        }
         return;
       }
-      const { results, files } = await writeReport(resultsDir, { ...(o.out ? { out: o.out } : {}), force: Boolean(o.force) });
-      if (results.length === 0) note(`medvlm report: no result cells under ${resultsDir} (run medvlm eval --out ${resultsDir} first)`);
+      const { results, generative, files } = await writeReport(resultsDir, { ...(o.out ? { out: o.out } : {}), force: Boolean(o.force) });
+      const cells = results.length + generative.length;
+      if (cells === 0) note(`medvlm report: no result cells under ${resultsDir} (run medvlm eval --out ${resultsDir} first)`);
       for (const f of files) out(f);
-      note(`medvlm report: ${results.length} result cells. ${RESEARCH_NOTICE}`);
+      note(`medvlm report: ${cells} result cells. ${RESEARCH_NOTICE}`);
     });
 }

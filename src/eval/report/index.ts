@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OptionError } from '../../core/errors.js';
 import { writeAtomic } from '../../core/atomic.js';
+import { generativeCsvRows, generativeTables, loadGenerativeCells, type LoadedGenerativeCell } from '../generative/tables.js';
 import { loadResults, type LoadedResult } from './load.js';
 import { CSV_MARK, HTML_MARK, MD_MARK, reportCsv, reportHtml, reportMarkdown } from './render.js';
 
@@ -29,8 +30,10 @@ export interface WriteReportOptions {
  * other existing file of the same name is kept unless `force`.
  * @throws OptionError E_OUTPUT_EXISTS for a foreign file in the way; InputError when the folder holds no results
  */
-export async function writeReport(resultsDir: string, opts: WriteReportOptions = {}): Promise<{ results: LoadedResult[]; files: string[] }> {
+export async function writeReport(resultsDir: string, opts: WriteReportOptions = {}): Promise<{ results: LoadedResult[]; generative: LoadedGenerativeCell[]; files: string[] }> {
   const results = loadResults(resultsDir);
+  const generative = loadGenerativeCells(resultsDir);
+  const extra = generativeTables(generative);
   const out = opts.out ?? resultsDir;
   await mkdir(out, { recursive: true });
   for (const [name, mark] of Object.entries(MARKS)) {
@@ -40,8 +43,8 @@ export async function writeReport(resultsDir: string, opts: WriteReportOptions =
     }
   }
   const files = [join(out, REPORT_FILES.markdown), join(out, REPORT_FILES.csv), join(out, REPORT_FILES.html)];
-  await writeAtomic(files[0], reportMarkdown(results));
-  await writeAtomic(files[1], reportCsv(results));
-  await writeAtomic(files[2], await reportHtml(results));
-  return { results, files };
+  await writeAtomic(files[0], reportMarkdown(results, extra, generative.length));
+  await writeAtomic(files[1], reportCsv(results, generativeCsvRows(generative)));
+  await writeAtomic(files[2], await reportHtml(results, extra, generative.length));
+  return { results, generative, files };
 }

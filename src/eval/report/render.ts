@@ -2,7 +2,7 @@
 import { RESEARCH_NOTICE } from '../../models/defaults.js';
 import { cellCharts, renderSvg } from './charts.js';
 import type { LoadedResult } from './load.js';
-import { csvRows, reportTables, toCsv, type Table } from './tables.js';
+import { csvRows, reportTables, toCsv, type CsvRow, type Table } from './tables.js';
 
 /** First line of every Markdown report (lets `medvlm report` recognise and replace its own output). */
 export const MD_MARK = '<!-- medvlm report -->';
@@ -32,15 +32,19 @@ function generated(results: LoadedResult[]): string {
   return dates.length ? `results from ${dates[0].slice(0, 10)} to ${dates[dates.length - 1].slice(0, 10)}` : 'no results';
 }
 
-/** The Markdown report. */
-export function reportMarkdown(results: LoadedResult[]): string {
-  const head = [MD_MARK, '# medvlm evaluation report', '', `> **${RESEARCH_NOTICE}**`, '', `${results.length} result cells; ${generated(results)}.`, ''];
-  return [...head, ...reportTables(results).map(tableMarkdown)].join('\n');
+/**
+ * The Markdown report.
+ * @param extra tables of other cell kinds (the generative cells), after the classification tables
+ * @param extraCells how many cells `extra` stands for
+ */
+export function reportMarkdown(results: LoadedResult[], extra: Table[] = [], extraCells = 0): string {
+  const head = [MD_MARK, '# medvlm evaluation report', '', `> **${RESEARCH_NOTICE}**`, '', `${results.length + extraCells} result cells; ${generated(results)}.`, ''];
+  return [...head, ...reportTables(results).map(tableMarkdown), ...extra.map(tableMarkdown)].join('\n');
 }
 
-/** The CSV report (every number, full precision). */
-export function reportCsv(results: LoadedResult[]): string {
-  return toCsv(csvRows(results), RESEARCH_NOTICE);
+/** The CSV report (every number, full precision); `extra`: rows of other cell kinds. */
+export function reportCsv(results: LoadedResult[], extra: CsvRow[] = []): string {
+  return toCsv([...csvRows(results), ...extra], RESEARCH_NOTICE);
 }
 
 function esc(s: string): string {
@@ -65,8 +69,8 @@ table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ccc;padd
 th{background:#f4f4f4}.scroll{overflow-x:auto}.note,.footer{font-size:.85rem;color:#555}
 .charts{display:flex;flex-wrap:wrap;gap:1rem}.charts figure{margin:0}figcaption{font-size:.8rem;color:#555}`;
 
-/** The HTML report: tables, then the charts of each cell as inline SVG. No external resources. */
-export async function reportHtml(results: LoadedResult[]): Promise<string> {
+/** The HTML report: tables (then `extra` tables), then the charts of each cell as inline SVG. No external resources. */
+export async function reportHtml(results: LoadedResult[], extra: Table[] = [], extraCells = 0): Promise<string> {
   const figures: string[] = [];
   for (const { result } of results) {
     const charts = cellCharts(result);
@@ -82,8 +86,9 @@ export async function reportHtml(results: LoadedResult[]): Promise<string> {
     `<style>${CSS}</style></head><body>`,
     '<h1>medvlm evaluation report</h1>',
     `<p class="notice"><strong>${esc(RESEARCH_NOTICE)}</strong></p>`,
-    `<p>${results.length} result cells; ${esc(generated(results))}.</p>`,
+    `<p>${results.length + extraCells} result cells; ${esc(generated(results))}.</p>`,
     ...reportTables(results).map(tableHtml),
+    ...extra.map(tableHtml),
     figures.length ? `<section><h2>Charts</h2>${figures.join('\n')}</section>` : '',
     `<p class="footer">${esc(RESEARCH_NOTICE)}</p>`,
     '</body></html>',

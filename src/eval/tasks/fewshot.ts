@@ -10,7 +10,7 @@ import { shuffled } from '../datasets/split.js';
 import type { EvalItem } from '../datasets/types.js';
 import { fitLogistic, predictLogistic } from '../fewshot/logreg.js';
 import { buildTipAdapter, tipAdapterProbs, TIP_DEFAULTS } from '../fewshot/tip-adapter.js';
-import type { FewShotMetrics, MeanSd, ShotRow } from '../result.js';
+import type { FewShotItems, FewShotMetrics, MeanSd, ShotRow } from '../result.js';
 import { zeroShotProbs } from './zero-shot.js';
 
 /** Shot counts and seeds used when none are given. */
@@ -76,8 +76,13 @@ export interface FewShotInputs {
   train: FewShotMetrics['train'];
 }
 
-/** Linear probe and Tip-Adapter curves over shots, mean ± sd over seeds, with the zero-shot point. */
-export function fewShotMetrics(inp: FewShotInputs): FewShotMetrics {
+const round8 = (v: number): number => Math.round(v * 1e8) / 1e8;
+
+/**
+ * Linear probe and Tip-Adapter curves over shots, mean ± sd over seeds, with the zero-shot point.
+ * `runs` (when given) receives every run's test probabilities: the cell's per-item outputs.
+ */
+export function fewShotMetrics(inp: FewShotInputs, runs?: FewShotItems['runs']): FewShotMetrics {
   const { classes, test, classEmbs } = inp;
   const alpha = inp.alpha ?? TIP_DEFAULTS.alpha;
   const beta = inp.beta ?? TIP_DEFAULTS.beta;
@@ -89,7 +94,7 @@ export function fewShotMetrics(inp: FewShotInputs): FewShotMetrics {
     const lp: Point[] = [];
     const tp: Point[] = [];
     const perClass: number[][] = [];
-    for (const order of inp.orders) {
+    for (const [si, order] of inp.orders.entries()) {
       const x: Float32Array[] = [];
       const y: number[] = [];
       const counts = new Array<number>(classes).fill(0);
@@ -105,9 +110,16 @@ export function fewShotMetrics(inp: FewShotInputs): FewShotMetrics {
       });
       perClass.push(counts);
       const model = fitLogistic(x, y, classes, { C: inp.C });
-      lp.push(point(test.labels, test.embeddings.map((f) => predictLogistic(model, f))));
+      const lpProbs = test.embeddings.map((f) => predictLogistic(model, f));
+      lp.push(point(test.labels, lpProbs));
       const adapter = buildTipAdapter(x, y, classes, { alpha, beta });
-      tp.push(point(test.labels, test.embeddings.map((f, i) => tipAdapterProbs(adapter, f, zsLogits[i]))));
+      const tipProbs = test.embeddings.map((f, i) => tipAdapterProbs(adapter, f, zsLogits[i]));
+      tp.push(point(test.labels, tipProbs));
+      if (runs) {
+        const seed = inp.seeds[si];
+        runs.push({ method: 'linearProbe', k, seed, scores: lpProbs.map((r) => Array.from(r, round8)) });
+        runs.push({ method: 'tipAdapter', k, seed, scores: tipProbs.map((r) => Array.from(r, round8)) });
+      }
     }
     linear.push(row(k, perClass, lp));
     tip.push(row(k, perClass, tp));
