@@ -27,8 +27,9 @@ export function presentDtypes(folder: string, layout: GeneratorLayout): Record<s
 }
 
 /**
- * Throws E_MODEL_INVALID naming missing JSON files, or E_MODEL_NO_DTYPE naming the missing ONNX
- * files of the requested dtypes and the dtypes the folder does hold (complete ones, else per file).
+ * Throws E_MODEL_INVALID naming missing JSON files or ONNX sessions the folder has in no dtype at
+ * all, or E_MODEL_NO_DTYPE naming the missing ONNX files of the requested dtypes and the dtypes the
+ * folder does hold (complete ones, else per file).
  */
 export function checkGeneratorFolder(folder: string, layout: GeneratorLayout, dtypes: Readonly<Record<string, WeightDtype>>): void {
   const missingJson = layout.jsonFiles.filter((f) => !existsSync(join(folder, f)));
@@ -38,6 +39,11 @@ export function checkGeneratorFolder(folder: string, layout: GeneratorLayout, dt
   const missingOnnx = layout.sessions.filter((s) => !existsSync(join(folder, onnxFileFor(s, dtypes[s] ?? 'fp32'))));
   if (missingOnnx.length === 0) return;
   const present = presentDtypes(folder, layout);
+  const absent = missingOnnx.filter((s) => present[s].length === 0);
+  if (absent.length > 0) {
+    const files = absent.map((s) => onnxFileFor(s, dtypes[s] ?? 'fp32'));
+    throw new ModelLoadError('E_MODEL_INVALID', `${folder}: not a complete ${layout.family} folder: missing ${files.join(', ')} (in any dtype)`, { file: folder });
+  }
   const complete = WEIGHT_DTYPES.filter((d) => layout.sessions.every((s) => present[s].includes(d)));
   const held =
     complete.length > 0
