@@ -69,7 +69,7 @@ function prepareQwenLlava(): { dir: string; vocab: string[]; buildSeconds?: numb
   const image = base.pop()!; // '<image>' stays the last id
   const vocab = [...base, ...Array.from({ length: QWEN2_05B.vocab - base.length - 1 }, (_, i) => `[unused${i}]`), image];
   const cfg: LlavaConfig = { ...TINY_LLAVA, imageSize: QWEN2_05B.image_size, patchSize: QWEN2_05B.patch_size, visionWidth: QWEN2_05B.vision_width, textWidth: QWEN2_05B.hidden, maxPositions: QWEN2_05B.max_positions };
-  const stamp = JSON.stringify({ v: 1, QWEN2_05B });
+  const stamp = JSON.stringify({ v: 2, QWEN2_05B });
   const stampFile = join(dir, '.build-stamp');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return { dir, vocab };
   const t0 = performance.now();

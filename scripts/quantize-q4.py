@@ -19,7 +19,7 @@ fp32, so a file without such MatMuls is written unchanged under the _q4 name (tr
 dtype then still finds every file).
 
 Usage:
-  /usr/bin/python3 scripts/quantize-q4.py MODEL_FOLDER [--block-size 32] [--symmetric] [--only NAME,...]
+  /usr/bin/python3 scripts/quantize-q4.py MODEL_FOLDER [--block-size 32] [--symmetric] [--only NAME,...] [--exclude REGEX]
   /usr/bin/python3 scripts/quantize-q4.py FILE.onnx --out FILE_q4.onnx
 
 Needs numpy and onnx (Debian: python3-numpy python3-onnx). Prints one JSON line per written file.
@@ -27,6 +27,7 @@ Needs numpy and onnx (Debian: python3-numpy python3-onnx). Prints one JSON line 
 import argparse
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -90,8 +91,9 @@ def _constant_weight(graph, name, inits, producers):
     return None, None
 
 
-def quantize_model(model, block_size=32, symmetric=False):
-    """Replace constant-weight MatMuls of the main graph in place; returns a list of what was done."""
+def quantize_model(model, block_size=32, symmetric=False, exclude=None):
+    """Replace constant-weight MatMuls of the main graph in place (not those whose weight or output
+    name matches the regular expression `exclude`); returns a list of what was done."""
     graph = model.graph
     inits = {t.name: t for t in graph.initializer}
     producers = {o: n for n in graph.node for o in n.output}
@@ -103,7 +105,7 @@ def quantize_model(model, block_size=32, symmetric=False):
             new_nodes.append(node)
             continue
         w, kind = _constant_weight(graph, node.input[1], inits, producers)
-        if w is None or w.shape[0] < 16:
+        if w is None or w.shape[0] < 16 or (exclude and (re.search(exclude, node.input[1]) or re.search(exclude, node.output[0]))):
             new_nodes.append(node)
             continue
         k, n = w.shape
@@ -139,9 +141,9 @@ def quantize_model(model, block_size=32, symmetric=False):
     return report
 
 
-def quantize_file(src, dst, block_size=32, symmetric=False):
+def quantize_file(src, dst, block_size=32, symmetric=False, exclude=None):
     model = onnx.load(src)
-    report = quantize_model(model, block_size, symmetric)
+    report = quantize_model(model, block_size, symmetric, exclude)
     big = model.ByteSize() > EXTERNAL_DATA_BYTES if hasattr(model, 'ByteSize') else False
     if os.path.exists(dst):
         os.remove(dst)
@@ -175,6 +177,7 @@ def main():
     ap.add_argument('--block-size', type=int, default=32)
     ap.add_argument('--symmetric', action='store_true', help='no zero points (zero point 8), scale = max|w| / 7')
     ap.add_argument('--only', help='comma-separated base names of the folder files to quantize (default: all)')
+    ap.add_argument('--exclude', help='regular expression: MatMuls whose weight or output name matches stay fp32 (e.g. "^logits$" keeps the language-model head)')
     a = ap.parse_args()
     if os.path.isdir(a.source):
         pairs = fp32_files(a.source, [s.strip() for s in a.only.split(',')] if a.only else [])
@@ -183,7 +186,7 @@ def main():
             sys.exit('--out is required when the source is one .onnx file')
         pairs = [(a.source, a.out)]
     for src, dst in pairs:
-        print(json.dumps(quantize_file(src, dst, a.block_size, a.symmetric)), flush=True)
+        print(json.dumps(quantize_file(src, dst, a.block_size, a.symmetric, a.exclude)), flush=True)
 
 
 if __name__ == '__main__':

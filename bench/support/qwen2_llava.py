@@ -14,6 +14,7 @@ Writes, into FOLDER/onnx (the JSON files come from the TypeScript side, bench/ge
                              stored again in this file as exporters do). Weights over 1.8 GB go to
                              external data (decoder_model_merged.onnx_data beside it).
 Standard opset-17 ops only, as torch exports them; q4 comes afterwards from scripts/quantize-q4.py.
+Weights are seeded pseudo-random (a seeded pool of 8M normals, read from seeded offsets).
 
 Usage: qwen2_llava.py FOLDER CONFIG_JSON   (CONFIG_JSON: hidden, layers, heads, kv_heads, intermediate,
        vocab, max_positions, rope_theta, image_size, patch_size, vision_width, seed)
@@ -29,19 +30,32 @@ from onnx import TensorProto, helper, numpy_helper
 EXTERNAL_DATA_BYTES = 1_800_000_000
 
 
+POOL_SIZE = 1 << 23  # 8M seeded normals
+
+
+def seeded_normals(rng, pool, shape, std, mean=0.0):
+    """Seeded pseudo-random weights of any size, cheaply: the seeded pool of normals from a seeded
+    offset, repeated (the speed of a graph does not depend on the values; drawing 494M fresh normals
+    costs minutes of CPU on a shared machine)."""
+    size = int(np.prod(shape))
+    start = int(rng.integers(0, len(pool)))
+    out = np.resize(np.roll(pool, -start), size).reshape(shape)
+    out *= np.float32(std)
+    if mean:
+        out += np.float32(mean)
+    return out
+
+
 class Graph:
-    def __init__(self, rng):
+    def __init__(self, rng, pool=None):
         self.rng = rng
+        self.pool = pool
         self.nodes = []
         self.inits = []
         self.n = 0
 
     def weight(self, name, shape, std, mean=0.0):
-        a = self.rng.standard_normal(shape, dtype=np.float32)
-        a *= np.float32(std)
-        if mean:
-            a += np.float32(mean)
-        self.inits.append(numpy_helper.from_array(a, name))
+        self.inits.append(numpy_helper.from_array(seeded_normals(self.rng, self.pool, shape, std, mean), name))
         return name
 
     def const(self, values, dtype=np.int64, name=None):
@@ -90,8 +104,8 @@ def vi(name, dtype, shape):
     return helper.make_tensor_value_info(name, dtype, shape)
 
 
-def vision_encoder(cfg, rng, path):
-    g = Graph(rng)
+def vision_encoder(cfg, rng, pool, path):
+    g = Graph(rng, pool)
     s, p, w, d = cfg['image_size'], cfg['patch_size'], cfg['vision_width'], cfg['hidden']
     tokens = (s // p) ** 2
     conv = g.op('Conv', ['pixel_values', g.weight('vis.patch.weight', (w, 3, p, p), 0.02), g.weight('vis.patch.bias', (w,), 0.02)], kernel_shape=[p, p], strides=[p, p])
@@ -119,8 +133,8 @@ def rope_tables(cfg):
     return np.cos(emb).astype(np.float32), np.sin(emb).astype(np.float32)
 
 
-def decoder(cfg, rng, embedding, path):
-    g = Graph(rng)
+def decoder(cfg, rng, pool, embedding, path):
+    g = Graph(rng, pool)
     d, hcount, kv, inter, vocab = cfg['hidden'], cfg['heads'], cfg['kv_heads'], cfg['intermediate'], cfg['vocab']
     hd = d // hcount
     groups = hcount // kv
@@ -194,11 +208,11 @@ def main():
     onnx_dir = os.path.join(folder, 'onnx')
     os.makedirs(onnx_dir, exist_ok=True)
     rng = np.random.default_rng(cfg['seed'])
-    embedding = rng.standard_normal((cfg['vocab'], cfg['hidden']), dtype=np.float32)
-    embedding *= np.float32(0.02)
-    vision_encoder(cfg, rng, os.path.join(onnx_dir, 'vision_encoder.onnx'))
+    pool = rng.standard_normal(POOL_SIZE, dtype=np.float32)
+    embedding = seeded_normals(rng, pool, (cfg['vocab'], cfg['hidden']), 0.02)
+    vision_encoder(cfg, rng, pool, os.path.join(onnx_dir, 'vision_encoder.onnx'))
     embed_tokens(cfg, embedding, os.path.join(onnx_dir, 'embed_tokens.onnx'))
-    size = decoder(cfg, rng, embedding, os.path.join(onnx_dir, 'decoder_model_merged.onnx'))
+    size = decoder(cfg, rng, pool, embedding, os.path.join(onnx_dir, 'decoder_model_merged.onnx'))
     params = size // 4
     print(json.dumps({'folder': folder, 'decoder_bytes': size, 'decoder_params': params}))
 
