@@ -10,7 +10,9 @@
  *    random weights, built by bench/support/qwen2_llava.py into $MEDVLM_BENCH_DIR (default
  *    /tmp/medvlm-bench-generate; never committed; fp32 decoder 2 GB as ONNX external data) at low
  *    priority, once; fp32 and q4 (decoder and vision tower q4, token embedding fp32: a per-file dtype).
- * `--quick` swaps the 0.5B graph for a 2-layer one of the same kind (a smoke run of the whole bench).
+ * `--quick` swaps the 0.5B graph for a 2-layer one of the same kind (a smoke run of the whole bench);
+ * `--tiny-only` measures medvlm-tiny-gen alone; `--table` re-renders the docs table from bench/generate.json. Rows are saved after every measurement, so an
+ * interrupted run keeps what it measured (bench/generate.json says `complete: false`).
  * Each measurement runs in its own process (peak RSS per model, dtype, threads, mode), 1 thread and
  * all cores. Writes bench/generate.json and the table in docs/generate.md (block bench-generate).
  */
@@ -29,6 +31,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const WORK = process.env.MEDVLM_BENCH_DIR ?? '/tmp/medvlm-bench-generate';
 const PYTHON = '/usr/bin/python3';
 const QUICK = process.argv.includes('--quick');
+const TINY_ONLY = process.argv.includes('--tiny-only');
 const NEW_TOKENS = 32;
 
 /** The language model's shape (Qwen2-0.5B) and the small vision tower. */
@@ -108,82 +111,116 @@ function measure(job: WorkerJob): WorkerResult {
   return JSON.parse(out.trim().split('\n').pop()!) as WorkerResult;
 }
 
+function table(rows: Row[]): string {
+  return markdownTable(
+    ['model', 'dtype', 'threads', 'prefill ms (medvlm / ref)', 'decode tok/s medvlm', 'decode tok/s ref', 'medvlm / ref', 'peak RSS MB (medvlm / ref)'],
+    rows
+      .filter((r) => r.mode === 'medvlm')
+      .flatMap((r) => {
+        const ref = rows.find((x) => x.mode === 'ort' && x.model === r.model && x.dtype === r.dtype && x.threads === r.threads);
+        if (!ref) return [];
+        return [
+          [
+            r.model,
+            r.dtype,
+            r.threads,
+            `${r.prefillMs.toFixed(0)} / ${ref.prefillMs.toFixed(0)}`,
+            r.decodeTokensPerSecond.toFixed(1),
+            ref.decodeTokensPerSecond.toFixed(1),
+            `${(r.decodeTokensPerSecond / ref.decodeTokensPerSecond).toFixed(2)}x`,
+            `${r.peakRssMB.toFixed(0)} / ${ref.peakRssMB.toFixed(0)}`,
+          ],
+        ];
+      }),
+  );
+}
+
+interface Model {
+  name: string;
+  dtypes: Array<[string, DtypeSpec]>;
+  job: Omit<WorkerJob, 'mode' | 'dtype' | 'threads'>;
+}
+
+function tinyGenModel(): Model {
+  const folder = prepareTinyGen();
+  const gen = JSON.parse(readFileSync(join(folder, 'generation_config.json'), 'utf8')) as { decoder_start_token_id?: number; bos_token_id?: number };
+  const start = gen.decoder_start_token_id ?? gen.bos_token_id ?? 0;
+  return {
+    name: 'medvlm-tiny-gen (vision-encoder-decoder, 1.2M)',
+    dtypes: [['fp32', 'fp32'], ['q4', 'q4']],
+    job: { layout: 'vision-encoder-decoder', folder, newTokens: NEW_TOKENS, runs: 7, prompt: '', promptIds: [start], imageSize: 96 },
+  };
+}
+
+function qwenModel(qwen: { dir: string; vocab: string[] }): Model {
+  const imageId = qwen.vocab.length - 1;
+  const words = ['findings', ':', 'chest', 'x', 'ray'].map((w) => qwen.vocab.indexOf(w));
+  const imageTokens = (QWEN2_05B.image_size / QWEN2_05B.patch_size) ** 2;
+  return {
+    name: QUICK ? 'LLaVA layout, Qwen2 shape, 2 layers (quick)' : 'LLaVA layout, Qwen2-0.5B shape (494M LM)',
+    dtypes: [['fp32', 'fp32'], ['q4 (embeddings fp32)', { decoder_model_merged: 'q4', vision_encoder: 'q4' }]],
+    job: {
+      layout: 'llava',
+      folder: qwen.dir,
+      newTokens: NEW_TOKENS,
+      runs: QUICK ? 3 : 1,
+      prompt: 'chest x ray',
+      promptIds: [LLAVA_TOKENS.bos, ...Array<number>(imageTokens).fill(imageId), ...words],
+      imageSize: QWEN2_05B.image_size,
+      imageTokenId: imageId,
+    },
+  };
+}
+
 function main(): void {
+  if (process.argv.includes('--table')) {
+    // re-render the docs table from bench/generate.json (e.g. after an interrupted run)
+    const saved = JSON.parse(readFileSync(join(ROOT, 'bench/generate.json'), 'utf8')) as { rows: Row[] };
+    console.log(table(saved.rows));
+    replaceDocBlock(join(ROOT, 'docs/generate.md'), 'bench-generate', table(saved.rows));
+    return;
+  }
   mkdirSync(WORK, { recursive: true });
   const started = new Date().toISOString();
   const load = loadavg()[0];
   const cores = availableParallelism();
-  const tinyGen = prepareTinyGen();
-  const tinyConfig = JSON.parse(readFileSync(join(tinyGen, 'generation_config.json'), 'utf8')) as { decoder_start_token_id?: number; bos_token_id?: number };
-  const start = tinyConfig.decoder_start_token_id ?? tinyConfig.bos_token_id ?? 0;
-  const qwen = prepareQwenLlava();
-  const imageId = qwen.vocab.length - 1;
-  const words = ['findings', ':', 'chest', 'x', 'ray'].map((w) => qwen.vocab.indexOf(w));
-  const imageTokens = (QWEN2_05B.image_size / QWEN2_05B.patch_size) ** 2;
-  const models: Array<{ name: string; dtypes: Array<[string, DtypeSpec]>; job: Omit<WorkerJob, 'mode' | 'dtype' | 'threads'> }> = [
-    {
-      name: 'medvlm-tiny-gen (vision-encoder-decoder, 1.2M)',
-      dtypes: [['fp32', 'fp32'], ['q4', 'q4']],
-      job: { layout: 'vision-encoder-decoder', folder: tinyGen, newTokens: NEW_TOKENS, runs: 5, prompt: '', promptIds: [start], imageSize: 96 },
-    },
-    {
-      name: QUICK ? 'LLaVA layout, Qwen2 shape, 2 layers (quick)' : 'LLaVA layout, Qwen2-0.5B shape (494M LM)',
-      dtypes: [['fp32', 'fp32'], ['q4 (embeddings fp32)', { decoder_model_merged: 'q4', vision_encoder: 'q4' }]],
-      job: {
-        layout: 'llava',
-        folder: qwen.dir,
-        newTokens: NEW_TOKENS,
-        runs: QUICK ? 3 : 1,
-        prompt: 'chest x ray',
-        promptIds: [LLAVA_TOKENS.bos, ...Array<number>(imageTokens).fill(imageId), ...words],
-        imageSize: QWEN2_05B.image_size,
-        imageTokenId: imageId,
-      },
-    },
-  ];
   const rows: Row[] = [];
-  for (const m of models) {
+  let buildSeconds: number | null = null;
+  const save = (complete: boolean): void => {
+    const result = {
+      started,
+      complete,
+      quick: QUICK,
+      machine: { cores, cpu: cpus()[0]?.model, loadAverageAtStart: load, loadAverageNow: loadavg()[0], node: process.version },
+      newTokens: NEW_TOKENS,
+      qwen2Config: QWEN2_05B,
+      buildSeconds,
+      rows,
+    };
+    const file = QUICK ? join(WORK, 'generate-quick.json') : join(ROOT, 'bench/generate.json');
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  };
+  const measureModel = (m: Model): void => {
     for (const [label, dtype] of m.dtypes) {
       for (const threads of [...new Set([1, cores])]) {
         for (const mode of ['ort', 'medvlm'] as const) {
           const r = measure({ ...m.job, mode, dtype, threads });
           rows.push({ model: m.name, dtype: label, threads, mode, ...r });
           console.error(`${m.name} ${label} ${threads}t ${mode}: prefill ${r.prefillMs.toFixed(0)} ms, ${r.decodeTokensPerSecond.toFixed(1)} tok/s, RSS ${r.peakRssMB.toFixed(0)} MB`);
+          save(false);
         }
       }
     }
-  }
-  const table = markdownTable(
-    ['model', 'dtype', 'threads', 'prefill ms (medvlm / ref)', 'decode tok/s medvlm', 'decode tok/s ref', 'medvlm / ref', 'peak RSS MB (medvlm / ref)'],
-    rows
-      .filter((r) => r.mode === 'medvlm')
-      .map((r) => {
-        const ref = rows.find((x) => x.mode === 'ort' && x.model === r.model && x.dtype === r.dtype && x.threads === r.threads)!;
-        return [
-          r.model,
-          r.dtype,
-          r.threads,
-          `${r.prefillMs.toFixed(0)} / ${ref.prefillMs.toFixed(0)}`,
-          r.decodeTokensPerSecond.toFixed(1),
-          ref.decodeTokensPerSecond.toFixed(1),
-          `${(r.decodeTokensPerSecond / ref.decodeTokensPerSecond).toFixed(2)}x`,
-          `${r.peakRssMB.toFixed(0)} / ${ref.peakRssMB.toFixed(0)}`,
-        ];
-      }),
-  );
-  console.log(table);
-  const result = {
-    started,
-    quick: QUICK,
-    machine: { cores, cpu: cpus()[0]?.model, loadAverageAtStart: load, node: process.version },
-    newTokens: NEW_TOKENS,
-    qwen2Config: QWEN2_05B,
-    buildSeconds: qwen.buildSeconds ?? null,
-    rows,
   };
-  if (QUICK) return;
-  writeFileSync(join(ROOT, 'bench/generate.json'), `${JSON.stringify(result, null, 2)}\n`);
-  replaceDocBlock(join(ROOT, 'docs/generate.md'), 'bench-generate', table);
+  measureModel(tinyGenModel());
+  if (!TINY_ONLY) {
+    const qwen = prepareQwenLlava();
+    buildSeconds = qwen.buildSeconds ?? null;
+    measureModel(qwenModel(qwen));
+  }
+  save(true);
+  console.log(table(rows));
+  if (!QUICK) replaceDocBlock(join(ROOT, 'docs/generate.md'), 'bench-generate', table(rows));
 }
 
 main();

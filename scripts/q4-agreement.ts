@@ -4,7 +4,7 @@
  * sequences, mean shared-prefix share of the token sequences, and CIDEr-D / ROUGE-L of each against
  * the captions. Run scripts/quantize-q4.py on the folder first.
  *
- *   npx tsx scripts/q4-agreement.ts [--model models/medvlm-tiny-gen] [--n 30] [--data ../shared/data/medpix2]
+ *   npx tsx scripts/q4-agreement.ts [--model models/medvlm-tiny-gen] [--dtype q4|decoder_model_merged=q4] [--n 30] [--data ../shared/data/medpix2]
  *
  * Prints one JSON object (and nothing is written).
  */
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readManifest } from '../src/index-store/manifest.js';
 import { textMetrics } from '../src/metrics/index.js';
-import { loadGenerator } from '../src/models/generators.js';
+import { loadGenerator, parseDtypeSpec } from '../src/models/generators.js';
 import { generateForFile } from '../src/tasks/generate.js';
 
 const { values: args } = parseArgs({
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     n: { type: 'string', default: '30' },
     data: { type: 'string', default: '../shared/data/medpix2' },
     threads: { type: 'string', default: '1' },
+    dtype: { type: 'string', default: 'q4' },
   },
 });
 const manifest = join(args.data!, 'manifest.jsonl');
@@ -36,7 +37,7 @@ const items = readManifest(manifest)
 
 const outputs: Record<'fp32' | 'q4', { ids: number[][]; texts: string[] }> = { fp32: { ids: [], texts: [] }, q4: { ids: [], texts: [] } };
 for (const dtype of ['fp32', 'q4'] as const) {
-  const gen = await loadGenerator(args.model!, { dtype, threads: Number(args.threads) });
+  const gen = await loadGenerator(args.model!, { dtype: dtype === 'q4' ? parseDtypeSpec(args.dtype!) : dtype, threads: Number(args.threads) });
   for (const item of items) {
     const r = await generateForFile(gen, item.path, '');
     outputs[dtype].ids.push(r.tokens ?? []);
@@ -58,6 +59,7 @@ console.log(
   JSON.stringify(
     {
       model: args.model,
+      dtype: args.dtype,
       images: items.length,
       identicalSequences: outputs.fp32.ids.filter((ids, i) => JSON.stringify(ids) === JSON.stringify(outputs.q4.ids[i])).length,
       meanPrefixAgreement: outputs.fp32.ids.reduce((s, ids, i) => s + prefix(ids, outputs.q4.ids[i]), 0) / items.length,
