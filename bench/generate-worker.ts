@@ -2,6 +2,7 @@
  * One measurement of bench/generate.ts, in its own process so that peak RSS belongs to one model,
  * one dtype and one thread count. Argument: a JSON `WorkerJob`. Prints one JSON `WorkerResult` line.
  *
+ * The best of `runs` repetitions is kept for each number.
  * mode `medvlm`: the local backend (loadGenerator → transformers.js generate, greedy). Prefill =
  *   wall time of a 1-token generation (image preprocessing, vision encoder, prompt, first token);
  *   decode rate = (n - 1) new tokens over the time an n-token generation takes beyond that.

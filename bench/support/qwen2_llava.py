@@ -17,7 +17,8 @@ Standard opset-17 ops only, as torch exports them; q4 comes afterwards from scri
 Weights are seeded pseudo-random (a seeded pool of 8M normals, read from seeded offsets).
 
 Usage: qwen2_llava.py FOLDER CONFIG_JSON   (CONFIG_JSON: hidden, layers, heads, kv_heads, intermediate,
-       vocab, max_positions, rope_theta, image_size, patch_size, vision_width, seed)
+       vocab, max_positions, rope_theta, image_size, patch_size, vision_width, seed; optional
+       external_data_bytes: the decoder size above which its weights go to external data)
 """
 import json
 import os
@@ -199,7 +200,7 @@ def decoder(cfg, rng, pool, embedding, path):
     g.inits.append(numpy_helper.from_array(np.ascontiguousarray(embedding.T), 'lm_head.weight'))
     g.op('MatMul', [h, 'lm_head.weight'], 'logits')
     size = sum(t.ByteSize() for t in g.inits)
-    g.model('decoder_model_merged', inputs, outputs, path, external=size > EXTERNAL_DATA_BYTES)
+    g.model('decoder_model_merged', inputs, outputs, path, external=size > cfg.get('external_data_bytes', EXTERNAL_DATA_BYTES))
     return size
 
 
