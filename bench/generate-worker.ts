@@ -1,6 +1,7 @@
 /**
  * One measurement of bench/generate.ts, in its own process so that peak RSS belongs to one model,
- * one dtype and one thread count. Argument: a JSON `WorkerJob`. Prints one JSON `WorkerResult` line.
+ * one dtype and one thread count. Argument: a JSON `WorkerJob`. Prints one JSON line: an array of
+ * `WorkerResult` (mode `pair`: reference then medvlm, measured with alternating runs).
  *
  * The best of `runs` repetitions is kept for each number.
  * mode `medvlm`: the local backend (loadGenerator → transformers.js generate, greedy). Prefill =
@@ -19,7 +20,8 @@ import { loadGenerator, type DtypeSpec } from '../src/models/generators.js';
 
 /** What to measure. */
 export interface WorkerJob {
-  mode: 'medvlm' | 'ort';
+  /** `pair`: the reference and medvlm in one process, runs alternating (their speeds compare; RSS is joint). */
+  mode: 'medvlm' | 'ort' | 'pair';
   layout: 'llava' | 'vision-encoder-decoder';
   folder: string;
   dtype: DtypeSpec;
@@ -54,28 +56,35 @@ function image(size: number): RGBImage {
   return { data, width: size, height: size };
 }
 
-async function measureMedvlm(job: WorkerJob): Promise<Omit<WorkerResult, 'peakRssMB'>> {
+/** One greedy generation of `n` new tokens: [ms to the first token, ms per later token, tokens]. */
+type RunOnce = (n: number) => Promise<[number, number, number]>;
+
+/** A loaded backend: one generation at a time, and a way to let go of it. */
+interface Backend {
+  loadMs: number;
+  runOnce: RunOnce;
+  release(): Promise<unknown>;
+}
+
+async function medvlmBackend(job: WorkerJob): Promise<Backend> {
   const t0 = performance.now();
   const gen = await loadGenerator(job.folder, { threads: job.threads, dtype: job.dtype });
   const loadMs = performance.now() - t0;
   const req = { images: [image(job.imageSize)], prompt: job.prompt };
-  await gen.generate(req, { maxTokens: 2, stop: [] }); // warm-up
-  const prefill: number[] = [];
-  const rates: number[] = [];
-  let tokens = 0;
-  for (let r = 0; r < job.runs; r++) {
-    let t = performance.now();
-    await gen.generate(req, { maxTokens: 1, stop: [] });
-    const one = performance.now() - t;
-    t = performance.now();
-    const res = await gen.generate(req, { maxTokens: job.newTokens, stop: [] });
-    const all = performance.now() - t;
-    tokens = res.tokens?.length ?? job.newTokens;
-    prefill.push(one);
-    rates.push((tokens - 1) / ((all - one) / 1000));
-  }
-  await gen.dispose();
-  return { loadMs, prefillMs: best(prefill, false), decodeTokensPerSecond: best(rates, true), newTokens: tokens };
+  return {
+    loadMs,
+    async runOnce(n) {
+      let t = performance.now();
+      await gen.generate(req, { maxTokens: 1, stop: [] });
+      const one = performance.now() - t;
+      t = performance.now();
+      const res = await gen.generate(req, { maxTokens: n, stop: [] });
+      const all = performance.now() - t;
+      const tokens = res.tokens?.length ?? n;
+      return [one, (all - one) / Math.max(1, tokens - 1), tokens];
+    },
+    release: () => gen.dispose(),
+  };
 }
 
 function fileFor(folder: string, base: string, dtype: DtypeSpec): string {
@@ -112,7 +121,7 @@ function nextPast(out: ort.InferenceSession.OnnxValueMapType): Record<string, or
 
 const int64 = (values: number[], dims: number[]): ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
 
-async function measureOrt(job: WorkerJob): Promise<Omit<WorkerResult, 'peakRssMB'>> {
+async function ortBackend(job: WorkerJob): Promise<Backend> {
   const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: job.threads };
   const t0 = performance.now();
   const llava = job.layout === 'llava';
@@ -163,16 +172,24 @@ async function measureOrt(job: WorkerJob): Promise<Omit<WorkerResult, 'peakRssMB
     const elapsed = performance.now() - start;
     return [first, (elapsed - first) / Math.max(1, newTokens - 1), produced.length];
   };
-  await run(2); // warm-up
-  const prefill: number[] = [];
-  const rates: number[] = [];
+  return { loadMs, runOnce: run, release: () => Promise.all([vision.release(), embed?.release(), decoder.release()]) };
+}
+
+/** Warm each backend up, then alternate their runs (so both see the same load), keeping the best of each. */
+async function measure(backends: Backend[], job: WorkerJob): Promise<Array<Omit<WorkerResult, 'peakRssMB'>>> {
+  for (const b of backends) await b.runOnce(2);
+  const prefill = backends.map((): number[] => []);
+  const perToken = backends.map((): number[] => []);
+  const tokens = backends.map(() => job.newTokens);
   for (let r = 0; r < job.runs; r++) {
-    const [first, perToken] = await run(job.newTokens);
-    prefill.push(first);
-    rates.push(1000 / perToken);
+    for (const [i, b] of backends.entries()) {
+      const [first, later, n] = await b.runOnce(job.newTokens);
+      prefill[i].push(first);
+      perToken[i].push(later);
+      tokens[i] = n;
+    }
   }
-  await Promise.all([vision.release(), embed?.release(), decoder.release()]);
-  return { loadMs, prefillMs: best(prefill, false), decodeTokensPerSecond: best(rates, true), newTokens: job.newTokens };
+  return backends.map((b, i) => ({ loadMs: b.loadMs, prefillMs: best(prefill[i], false), decodeTokensPerSecond: 1000 / best(perToken[i], false), newTokens: tokens[i] }));
 }
 
 /** Replace the rows of the image placeholder ids with the image features (LLaVA's merge). */
@@ -188,7 +205,9 @@ function mergeImage(embeds: ort.Tensor, features: ort.Tensor, ids: number[], ima
 }
 
 const job = JSON.parse(process.argv[2]) as WorkerJob;
-const result = job.mode === 'medvlm' ? await measureMedvlm(job) : await measureOrt(job);
+const backends = job.mode === 'medvlm' ? [await medvlmBackend(job)] : job.mode === 'ort' ? [await ortBackend(job)] : [await ortBackend(job), await medvlmBackend(job)];
+const results = await measure(backends, job);
+for (const b of backends) await b.release();
 const peakRssMB = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(`${JSON.stringify({ ...result, peakRssMB } satisfies WorkerResult)}\n`);
+process.stdout.write(`${JSON.stringify(results.map((r) => ({ ...r, peakRssMB }) satisfies WorkerResult))}\n`);
 process.exit(0);

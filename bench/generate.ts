@@ -13,8 +13,9 @@
  * `--quick` swaps the 0.5B graph for a 2-layer one of the same kind (a smoke run of the whole bench);
  * `--tiny-only` measures medvlm-tiny-gen alone; `--table` re-renders the docs table from bench/generate.json. Rows are saved after every measurement, so an
  * interrupted run keeps what it measured (bench/generate.json says `complete: false`).
- * Each measurement runs in its own process (peak RSS per model, dtype, threads, mode), 1 thread and
- * all cores. Writes bench/generate.json and the table in docs/generate.md (block bench-generate).
+ * For each model, dtype and thread count (1 and all cores), one process runs the reference and medvlm
+ * alternately (both see the same load; best of the runs each), and one short process per mode gives
+ * its peak RSS. Writes bench/generate.json and the table in docs/generate.md (block bench-generate).
  */
 import '../src/io/platform-node.js';
 import { spawnSync } from 'node:child_process';
@@ -106,9 +107,19 @@ interface Row extends WorkerResult {
   mode: WorkerJob['mode'];
 }
 
-function measure(job: WorkerJob): WorkerResult {
+function measure(job: WorkerJob): WorkerResult[] {
   const out = run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/generate-worker.ts'), JSON.stringify(job)]);
-  return JSON.parse(out.trim().split('\n').pop()!) as WorkerResult;
+  return JSON.parse(out.trim().split('\n').pop()!) as WorkerResult[];
+}
+
+/**
+ * Speeds from one `pair` process (reference and medvlm runs alternating, so both see the same load);
+ * peak RSS from one short process per mode (one model in memory).
+ */
+function measureBoth(job: Omit<WorkerJob, 'mode'>): { ort: WorkerResult; medvlm: WorkerResult } {
+  const [ref, med] = measure({ ...job, mode: 'pair' });
+  const rss = (mode: 'ort' | 'medvlm'): number => measure({ ...job, mode, runs: 1, newTokens: Math.min(8, job.newTokens) })[0].peakRssMB;
+  return { ort: { ...ref, peakRssMB: rss('ort') }, medvlm: { ...med, peakRssMB: rss('medvlm') } };
 }
 
 function table(rows: Row[]): string {
@@ -203,12 +214,13 @@ function main(): void {
   const measureModel = (m: Model): void => {
     for (const [label, dtype] of m.dtypes) {
       for (const threads of [...new Set([1, cores])]) {
+        const both = measureBoth({ ...m.job, dtype, threads });
         for (const mode of ['ort', 'medvlm'] as const) {
-          const r = measure({ ...m.job, mode, dtype, threads });
+          const r = both[mode];
           rows.push({ model: m.name, dtype: label, threads, mode, ...r });
           console.error(`${m.name} ${label} ${threads}t ${mode}: prefill ${r.prefillMs.toFixed(0)} ms, ${r.decodeTokensPerSecond.toFixed(1)} tok/s, RSS ${r.peakRssMB.toFixed(0)} MB`);
-          save(false);
         }
+        save(false);
       }
     }
   };
