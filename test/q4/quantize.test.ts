@@ -22,6 +22,7 @@ import { loadGenerator } from '../../src/models/generators.js';
 import { generateForFile } from '../../src/tasks/generate.js';
 import { buildLlavaFolder } from '../generate/support/llava-builder.js';
 import { buildVedFolder } from '../generate/support/ved-builder.js';
+import { medvlmAsync } from '../support/spawn-cli.js';
 
 const PYTHON = '/usr/bin/python3';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -285,6 +286,22 @@ describe.skipIf(!hasOnnx || !hasTinyGen)('q4 medvlm-tiny-gen', () => {
     expect(mean).toBeGreaterThanOrEqual(0.7);
     expect(identical).toBeGreaterThanOrEqual(Math.ceil(agreement.length / 2));
   }, 60_000);
+});
+
+describe.skipIf(!hasOnnx || !hasTinyGen)('medvlm generate --dtype', () => {
+  it('q4 on a folder without q4 files: one line, E_MODEL_NO_DTYPE, exit 4; a per-file q4 decoder generates', async () => {
+    const plain = join(tmp, 'cli-plain');
+    cpSync(TINY_GEN, plain, { recursive: true });
+    const refused = await medvlmAsync(['generate', 'samples/vqarad-head-ct-1.jpg', '-m', plain, '--dtype', 'q4', '--max-tokens', '4']);
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toContain('E_MODEL_NO_DTYPE');
+    expect(refused.stderr).toContain('onnx/decoder_model_merged_q4.onnx');
+    python([SCRIPT, plain, '--only', 'decoder_model_merged']);
+    const ok = await medvlmAsync(['generate', 'samples/vqarad-head-ct-1.jpg', '-m', plain, '--dtype', 'decoder_model_merged=q4', '--max-tokens', '4', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((JSON.parse(ok.stdout) as { usage: { completionTokens: number } }).usage.completionTokens).toBeGreaterThan(0);
+  }, 240_000);
 });
 
 describe('dtype specs', () => {
