@@ -1,4 +1,4 @@
-import type { LoadGeneratorOptions } from '../models/generators.js';
+import { parseDtypeSpec, type LoadGeneratorOptions } from '../models/generators.js';
 import type { PipelineOptions } from '../tasks/pipeline.js';
 import { downloadProgress } from './progress.js';
 
@@ -23,6 +23,8 @@ export function pipelineOptions(o: Partial<ModelCliOptions>): PipelineOptions {
 
 /** Generator options as the generative commands parse them. */
 export interface GeneratorCliOptions {
+  /** Weights of a local generator: fp32, q8, q4 or FILE=DTYPE,... (`--dtype` of generate, `--generator-dtype` elsewhere). */
+  generatorDtype?: string;
   threads?: number;
   offline?: boolean;
   allowRemote?: boolean;
@@ -32,6 +34,7 @@ export interface GeneratorCliOptions {
 /** Options for loadGenerator from a command's flags, with a download progress line for hub models. */
 export function generatorOptions(o: GeneratorCliOptions, stream: boolean): LoadGeneratorOptions {
   return {
+    ...(o.generatorDtype !== undefined ? { dtype: parseDtypeSpec(o.generatorDtype, '--generator-dtype') } : {}),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
     offline: Boolean(o.offline) || process.env.MEDVLM_OFFLINE === '1',
     onProgress: downloadProgress(),
@@ -40,3 +43,6 @@ export function generatorOptions(o: GeneratorCliOptions, stream: boolean): LoadG
     stream,
   };
 }
+
+/** The `--generator-dtype` option of commands whose `--dtype` belongs to their dual encoder (ask, draft-report). */
+export const GENERATOR_DTYPE_HELP = 'weights of a local generator: fp32 (default), q8, q4, or per ONNX file, e.g. decoder_model_merged=q4 (other files fp32)';

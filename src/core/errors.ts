@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'E_MODEL_NO_DENSE'
   /** The model is not a text-prompted or promptable segmenter (or its folder breaks the segmenter contract). */
   | 'E_MODEL_NOT_SEGMENTER'
+  /** The model folder has no ONNX files for the requested weights variant (dtype), e.g. no `*_q4.onnx`. */
+  | 'E_MODEL_NO_DTYPE'
   // model conversion (medvlm convert)
   | 'E_CHECKPOINT_INVALID'
   | 'E_CHECKPOINT_UNSAFE'

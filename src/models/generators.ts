@@ -4,10 +4,11 @@
  * bundled name or hub id loaded by transformers.js and chosen by config.json `model_type`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { LLAVA_TYPES, llavaFiles, loadLlava, validateLlavaFolder } from './generative/llava.js';
+import { LLAVA_LAYOUT, LLAVA_TYPES, loadLlava } from './generative/llava.js';
+import { checkGeneratorFolder, layoutFiles, type GeneratorLayout } from './generative/dtype-files.js';
 import { basename, join } from 'node:path';
-import { ModelLoadError, OptionError } from '../core/errors.js';
-import { isModelDtype, MODEL_DTYPES, type ModelDtype } from '../runtime/dtype.js';
+import { ModelLoadError } from '../core/errors.js';
+import { resolveDtypes, type DtypeSpec, type WeightDtype } from '../runtime/dtype.js';
 import { loadConfigJson, type EngineLoadContext, type LoadProgress } from '../runtime/engine.js';
 import { resolveRuntimeSettings, type RuntimeOptions } from '../runtime/env.js';
 import { exclusiveLoad } from '../runtime/load-queue.js';
@@ -17,15 +18,18 @@ import { isRemoteModelId } from './remote/endpoint.js';
 import { createRemoteGenerator, type RemoteGeneratorOptions } from './remote/generator.js';
 import {
   loadVisionEncoderDecoder,
-  validateVisionEncoderDecoderFolder,
+  VISION_ENCODER_DECODER_LAYOUT,
   VISION_ENCODER_DECODER_TYPES,
-  visionEncoderDecoderFiles,
 } from './generative/vision-encoder-decoder.js';
 
 /** Options of `loadGenerator` (local and remote settings together). */
 export interface LoadGeneratorOptions extends RuntimeOptions, RemoteGeneratorOptions {
-  /** Weights variant of local models (default 'fp32'). */
-  dtype?: ModelDtype;
+  /**
+   * Weights variant of local models (default 'fp32'): fp32, q8 (`*_quantized.onnx`), q4
+   * (`*_q4.onnx`, 4-bit MatMulNBits), or one per ONNX file keyed by base name, e.g.
+   * `{ decoder_model_merged: 'q4' }` (files left out stay fp32).
+   */
+  dtype?: DtypeSpec;
   onProgress?: (info: LoadProgress) => void;
   /** Folder of bundled models (default `<package root>/models`). */
   bundledDir?: string;
@@ -56,30 +60,48 @@ export async function loadGenerator(id: string, opts: LoadGeneratorOptions = {})
   return exclusiveLoad(() => loadLocalGenerator(id, opts));
 }
 
+/** The decoder's dtype (what messages about the whole model name). */
+function mainDtype(dtypes: Record<string, WeightDtype>): WeightDtype {
+  return dtypes.decoder_model_merged ?? 'fp32';
+}
+
 async function loadLocalGenerator(id: string, opts: LoadGeneratorOptions): Promise<VisionLanguageGenerator> {
-  const dtype = opts.dtype ?? 'fp32';
-  if (!isModelDtype(dtype)) throw new OptionError('E_BAD_OPTION', `dtype: expected one of ${MODEL_DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`);
+  const spec = opts.dtype ?? 'fp32';
+  // validate the dtype (names and values) against both layouts before touching any file
+  const dtypesFor = (layout: GeneratorLayout) => resolveDtypes(spec, layout.sessions, id);
+  const layouts = [VISION_ENCODER_DECODER_LAYOUT, LLAVA_LAYOUT];
+  const fitting = layouts.filter((l) => typeof spec === 'string' || Object.keys(spec).every((k) => l.sessions.includes(k)));
+  if (fitting.length === 0) dtypesFor(VISION_ENCODER_DECODER_LAYOUT);
   const settings = resolveRuntimeSettings(opts);
   const resolved = resolveModelSource(id, { ...(opts.bundledDir ? { bundledDir: opts.bundledDir } : {}) });
   let source: ModelSource = resolved;
   if (resolved.kind === 'hub') {
     const cached = hubCacheFolder(settings.cacheDir, resolved.location);
-    const complete = (files: string[]): boolean => files.every((f) => existsSync(join(cached, f)));
-    if (complete(visionEncoderDecoderFiles(dtype)) || complete(llavaFiles(dtype))) source = { kind: 'folder', location: cached };
+    const complete = (layout: GeneratorLayout): boolean => layoutFiles(layout, dtypesFor(layout)).every((f) => existsSync(join(cached, f)));
+    if (fitting.some(complete)) source = { kind: 'folder', location: cached };
     else if (settings.offline) {
       throw new ModelLoadError('E_MODEL_OFFLINE', `${id}: offline mode is on and the model is not in the cache; give a local folder as the model (CLI: --model /path/to/folder)`);
     }
   }
-  const ctx: EngineLoadContext = { id, source, settings, dtype, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) };
-  const config = source.kind === 'hub' ? await loadConfigJson(ctx) : readConfig(source.location);
+  const ctxFor = (dtypes: Record<string, WeightDtype>): EngineLoadContext<WeightDtype> => ({
+    id,
+    source,
+    settings,
+    dtype: mainDtype(dtypes),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  const config = source.kind === 'hub' ? await loadConfigJson(ctxFor({})) : readConfig(source.location);
   const type = config.model_type;
+  const name = source.kind === 'hub' ? id : basename(source.location);
   if (typeof type === 'string' && VISION_ENCODER_DECODER_TYPES.includes(type)) {
-    if (source.kind !== 'hub') validateVisionEncoderDecoderFolder(source.location, dtype);
-    return loadVisionEncoderDecoder(ctx, source.kind === 'hub' ? id : basename(source.location));
+    const dtypes = dtypesFor(VISION_ENCODER_DECODER_LAYOUT);
+    if (source.kind !== 'hub') checkGeneratorFolder(source.location, VISION_ENCODER_DECODER_LAYOUT, dtypes);
+    return loadVisionEncoderDecoder(ctxFor(dtypes), name, dtypes);
   }
   if (typeof type === 'string' && LLAVA_TYPES.includes(type)) {
-    if (source.kind !== 'hub') validateLlavaFolder(source.location, dtype);
-    return loadLlava(ctx, source.kind === 'hub' ? id : basename(source.location), config);
+    const dtypes = dtypesFor(LLAVA_LAYOUT);
+    if (source.kind !== 'hub') checkGeneratorFolder(source.location, LLAVA_LAYOUT, dtypes);
+    return loadLlava(ctxFor(dtypes), name, config, dtypes);
   }
   throw new ModelLoadError(
     'E_MODEL_INVALID',
@@ -89,3 +111,4 @@ async function loadLocalGenerator(id: string, opts: LoadGeneratorOptions): Promi
   );
 }
 export { destinationOf, isRemoteModelId } from './remote/endpoint.js';
+export { parseDtypeSpec, WEIGHT_DTYPES, type DtypeSpec, type WeightDtype } from '../runtime/dtype.js';

@@ -6,7 +6,7 @@ import * as transformers from '@huggingface/transformers';
 import { AutoConfig, AutoProcessor, AutoTokenizer, RawImage, Tensor, type ProgressInfo } from '@huggingface/transformers';
 import { ModelLoadError, MedvlmError } from '../core/errors.js';
 import { applyRuntimeSettings, sessionOptionsFor, type RuntimeSettings } from './settings.js';
-import type { ModelDtype } from './dtype.js';
+import type { ModelDtype, WeightDtype } from './dtype.js';
 import { offlineMessage, type ModelSource } from './model-source.js';
 
 /** Download progress of one file. */
@@ -59,13 +59,14 @@ function modelClass(name: EngineModelClass): PretrainedClass {
   return cls as PretrainedClass;
 }
 
-/** What every engine load needs to know. */
-export interface EngineLoadContext {
+/** What every engine load needs to know (`D`: the dtypes the loader accepts; generators also take q4). */
+export interface EngineLoadContext<D extends WeightDtype = ModelDtype> {
   /** What the user asked for (for messages). */
   id: string;
   source: ModelSource;
   settings: RuntimeSettings;
-  dtype: ModelDtype;
+  /** Weights variant (a generator with per-file dtypes gives its decoder's here, for messages). */
+  dtype: D;
   onProgress?: (info: LoadProgress) => void;
 }
 
@@ -81,7 +82,7 @@ function isNetworkFailure(e: unknown): boolean {
 }
 
 /** Map whatever the engine threw while loading into a typed ModelLoadError. */
-export function toModelLoadError(e: unknown, ctx: EngineLoadContext, what: string): MedvlmError {
+export function toModelLoadError(e: unknown, ctx: EngineLoadContext<WeightDtype>, what: string): MedvlmError {
   if (e instanceof MedvlmError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   if (ctx.source.kind === 'hub') {
@@ -94,7 +95,7 @@ export function toModelLoadError(e: unknown, ctx: EngineLoadContext, what: strin
   return new ModelLoadError('E_MODEL_INVALID', `${where}: cannot load ${what}: ${msg}`, { file: where, cause: e });
 }
 
-function baseOptions(ctx: EngineLoadContext): Record<string, unknown> {
+function baseOptions(ctx: EngineLoadContext<WeightDtype>): Record<string, unknown> {
   const progress = ctx.onProgress;
   return {
     ...(progress
@@ -108,13 +109,13 @@ function baseOptions(ctx: EngineLoadContext): Record<string, unknown> {
 }
 
 /** The id transformers.js should load: an absolute folder, or the hub id. */
-function engineId(ctx: EngineLoadContext): string {
+function engineId(ctx: EngineLoadContext<WeightDtype>): string {
   applyRuntimeSettings(ctx.settings, ctx.source.kind === 'hub');
   return ctx.source.location;
 }
 
 /** config.json of a model as plain JSON (downloaded through the hub cache for hub ids). */
-export async function loadConfigJson(ctx: EngineLoadContext): Promise<Record<string, unknown>> {
+export async function loadConfigJson(ctx: EngineLoadContext<WeightDtype>): Promise<Record<string, unknown>> {
   try {
     const config = await AutoConfig.from_pretrained(engineId(ctx), baseOptions(ctx));
     return JSON.parse(JSON.stringify(config)) as Record<string, unknown>;

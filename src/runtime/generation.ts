@@ -16,6 +16,7 @@ import {
   StoppingCriteria,
   type ProgressInfo,
 } from '@huggingface/transformers';
+import { describeDtypes, type WeightDtype } from './dtype.js';
 import { toModelLoadError, type EngineLoadContext } from './engine.js';
 import { applyRuntimeSettings, sessionOptionsFor } from './settings.js';
 
@@ -67,7 +68,7 @@ interface GenerativeModel {
   generation_config?: Record<string, unknown> | null;
 }
 
-function progressOption(ctx: EngineLoadContext): Record<string, unknown> {
+function progressOption(ctx: EngineLoadContext<WeightDtype>): Record<string, unknown> {
   const progress = ctx.onProgress;
   return progress
     ? { progress_callback: (p: ProgressInfo) => p.status === 'progress' && progress({ file: p.file, loaded: p.loaded, total: p.total }) }
@@ -107,8 +108,12 @@ function callbackCriteria(test: (ids: bigint[]) => boolean): unknown {
   return new CallbackCriteria();
 }
 
-/** Load a Vision2Seq model folder (or hub id) with its tokenizer and image processor. */
-export async function loadVision2Seq(ctx: EngineLoadContext): Promise<EngineVision2Seq> {
+/**
+ * Load a Vision2Seq model folder (or hub id) with its tokenizer and image processor. `dtypes` gives
+ * each ONNX file's weights variant (transformers.js' per-file `dtype`), e.g. a q4 decoder beside an
+ * fp32 encoder.
+ */
+export async function loadVision2Seq(ctx: EngineLoadContext<WeightDtype>, dtypes: Readonly<Record<string, WeightDtype>>): Promise<EngineVision2Seq> {
   applyRuntimeSettings(ctx.settings, ctx.source.kind === 'hub');
   const id = ctx.source.location;
   let model: GenerativeModel;
@@ -121,10 +126,10 @@ export async function loadVision2Seq(ctx: EngineLoadContext): Promise<EngineVisi
     model = (await AutoModelForVision2Seq.from_pretrained(id, {
       ...progressOption(ctx),
       ...sessionOptionsFor(ctx.settings),
-      dtype: ctx.dtype,
+      dtype: { ...dtypes },
     })) as unknown as GenerativeModel;
   } catch (e) {
-    throw toModelLoadError(e, ctx, `the vision-encoder-decoder model (dtype ${ctx.dtype})`);
+    throw toModelLoadError(e, ctx, `the vision-encoder-decoder model (dtype ${describeDtypes(dtypes)})`);
   }
   const ids = tokenIdsOf(model, ctx.id);
   return {
@@ -199,8 +204,8 @@ interface ChatProcessor {
   config?: { image_token?: string };
 }
 
-/** Load an image-text-to-text model folder (or hub id) with its processor (image processor + tokenizer). */
-export async function loadImageTextToText(ctx: EngineLoadContext): Promise<EngineImageTextToText> {
+/** Load an image-text-to-text model folder (or hub id) with its processor (image processor + tokenizer); `dtypes` as for `loadVision2Seq`. */
+export async function loadImageTextToText(ctx: EngineLoadContext<WeightDtype>, dtypes: Readonly<Record<string, WeightDtype>>): Promise<EngineImageTextToText> {
   applyRuntimeSettings(ctx.settings, ctx.source.kind === 'hub');
   const id = ctx.source.location;
   let model: GenerativeModel;
@@ -210,10 +215,10 @@ export async function loadImageTextToText(ctx: EngineLoadContext): Promise<Engin
     model = (await AutoModelForImageTextToText.from_pretrained(id, {
       ...progressOption(ctx),
       ...sessionOptionsFor(ctx.settings),
-      dtype: ctx.dtype,
+      dtype: { ...dtypes },
     })) as unknown as GenerativeModel;
   } catch (e) {
-    throw toModelLoadError(e, ctx, `the image-text-to-text model (dtype ${ctx.dtype})`);
+    throw toModelLoadError(e, ctx, `the image-text-to-text model (dtype ${describeDtypes(dtypes)})`);
   }
   const text = (model.config.text_config ?? {}) as Record<string, unknown>;
   const gen = model.generation_config ?? {};

@@ -32,6 +32,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   // the model lacks the asked capability (dense features, segmentation): the request cannot be served by it
   E_MODEL_NO_DENSE: 422,
   E_MODEL_NOT_SEGMENTER: 422,
+  E_MODEL_NO_DTYPE: 422,
   E_INDEX_NOT_FOUND: 503,
   E_INDEX_INVALID: 503,
   E_INDEX_MODEL_MISMATCH: 503,

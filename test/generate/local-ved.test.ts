@@ -143,7 +143,13 @@ describe('vision-encoder-decoder (transformers.js) vs PyTorch', () => {
     rmSync(join(broken, 'onnx/decoder_model_merged.onnx'));
     const e = await loadGenerator(broken).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ModelLoadError);
-    expect((e as ModelLoadError).code).toBe('E_MODEL_INVALID');
+    // the folder still holds the q8 decoder: the error says which variant is missing and which are there
+    expect((e as ModelLoadError).code).toBe('E_MODEL_NO_DTYPE');
     expect((e as ModelLoadError).message).toContain('onnx/decoder_model_merged.onnx');
+    expect((e as ModelLoadError).message).toContain('it holds q8');
+    rmSync(join(broken, 'onnx/decoder_model_merged_quantized.onnx'));
+    const none = await loadGenerator(broken).catch((x: unknown) => x);
+    expect((none as ModelLoadError).code).toBe('E_MODEL_INVALID');
+    expect((none as ModelLoadError).message).toContain('onnx/decoder_model_merged.onnx');
   });
 });

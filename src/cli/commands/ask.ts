@@ -5,7 +5,7 @@ import { askOpen, isClosedQuestion } from '../../tasks/ask-open.js';
 import { note } from '../output.js';
 import { pipeline } from '../../tasks/pipeline.js';
 import { DEFAULT_TEMPLATES } from '../../tasks/templates.js';
-import { generatorOptions, pipelineOptions, type ModelCliOptions } from '../model.js';
+import { GENERATOR_DTYPE_HELP, generatorOptions, pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { out } from '../output.js';
 
@@ -15,6 +15,7 @@ interface AskCliOptions extends ModelCliOptions, ViewCliOptions {
   maxTokens?: number;
   allowRemote?: boolean;
   apiKeyFile?: string;
+  generatorDtype?: string;
   templates: string;
   json?: boolean;
 }
@@ -36,6 +37,7 @@ export function askCommand(): Command {
     .option('--max-tokens <n>', 'most new tokens of an open answer (default 32)', intOption('--max-tokens', 1))
     .option('--allow-remote', 'allow sending the image (re-encoded PNG pixels only) to a generator on another host')
     .option('--api-key-file <file>', 'file holding the API key of a served generator')
+    .option('--generator-dtype <dtype>', GENERATOR_DTYPE_HELP)
     .option('--json', 'print JSON (answer, candidates with statements and scores)');
   for (const o of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (image: string, question: string, o: AskCliOptions) => {

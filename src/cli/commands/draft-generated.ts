@@ -20,6 +20,7 @@ export interface GeneratedDraftCliOptions extends Partial<ModelCliOptions>, View
   maxTokens?: number;
   allowRemote?: boolean;
   apiKeyFile?: string;
+  generatorDtype?: string;
   json?: boolean;
 }
 

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { OptionError } from '../../core/errors.js';
 import { parseWhere } from '../../index-store/where.js';
 import { pipeline } from '../../tasks/pipeline.js';
-import { pipelineOptions, type ModelCliOptions } from '../model.js';
+import { GENERATOR_DTYPE_HELP, pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { out } from '../output.js';
 import { collect, indexModelOptions } from './index.js';
@@ -16,6 +16,7 @@ interface DraftCliOptions extends Partial<ModelCliOptions>, ViewCliOptions {
   maxTokens?: number;
   allowRemote?: boolean;
   apiKeyFile?: string;
+  generatorDtype?: string;
   k: number;
   sentences: number;
   caseWeight: number;
@@ -49,6 +50,7 @@ export function draftReportCommand(): Command {
     .option('--max-tokens <n>', 'most new tokens of a generated draft (default 128)', intOption('--max-tokens', 1))
     .option('--allow-remote', 'allow sending the image (re-encoded PNG pixels only) and the retrieved reports to a generator on another host')
     .option('--api-key-file <file>', 'file holding the API key of a served generator')
+    .option('--generator-dtype <dtype>', GENERATOR_DTYPE_HELP)
     .addOption(new Option('-k, --k <n>', 'similar cases to draw from').argParser(intOption('--k', 1)).default(5))
     .addOption(new Option('--sentences <n>', 'sentences in the draft').argParser(intOption('--sentences', 1)).default(3))
     .addOption(new Option('--case-weight <w>', "weight of the case's similarity vs the sentence's own (0..1)").argParser(weightOption).default(0.5))

@@ -23,7 +23,7 @@ interface GenerateCliOptions extends ViewCliOptions {
   requestBudget?: number;
   stream: boolean;
   json?: boolean;
-  dtype: 'fp32' | 'q8';
+  dtype: string;
   threads?: number;
   offline?: boolean;
 }
@@ -66,14 +66,13 @@ export function generateCommand(): Command {
     .option('--request-budget <n>', 'most HTTP requests for this run, retries included', intOption('--request-budget', 1))
     .option('--no-stream', 'wait for the whole answer instead of streaming it')
     .option('--json', 'print JSON (text, usage, where the image went, options applied)')
-    .addOption(new Option('--dtype <dtype>', 'weights variant of a local model').choices(['fp32', 'q8']).default('fp32'))
+    .addOption(new Option('--dtype <dtype>', 'weights of a local model: fp32, q8, q4, or per ONNX file, e.g. decoder_model_merged=q4 (other files fp32)').default('fp32'))
     .addOption(new Option('--threads <n>', 'inference threads of a local model (default: all cores)').argParser(intOption('--threads', 1)))
     .option('--offline', 'never contact a model hub (also MEDVLM_OFFLINE=1)');
   for (const o of viewOptions()) cmd.addOption(o);
   return cmd.action(async (files: string[], o: GenerateCliOptions) => {
     const generator: VisionLanguageGenerator = await loadGenerator(o.model, {
-      ...generatorOptions(o, o.stream && !o.json),
-      dtype: o.dtype,
+      ...generatorOptions({ ...o, generatorDtype: o.dtype }, o.stream && !o.json),
       policy: {
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout * 1000 } : {}),
         ...(o.retries !== undefined ? { maxRetries: o.retries } : {}),

@@ -13,10 +13,8 @@
  * tokenizer has one, else through `config.json` `medvlm.prompt_template` or LLaVA-1.5's
  * "USER: <image>\n{prompt} ASSISTANT:".
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ModelLoadError } from '../../core/errors.js';
-import { onnxFileFor, type ModelDtype } from '../../runtime/dtype.js';
+import { describeDtypes, type WeightDtype } from '../../runtime/dtype.js';
 import { rgbToEngineImage, type EngineLoadContext } from '../../runtime/engine.js';
 import { loadImageTextToText, type EngineImageTextToText } from '../../runtime/generation.js';
 import { hashFolderFiles } from '../../runtime/hashing.js';
@@ -27,6 +25,7 @@ import type {
   GeneratorInfo,
   VisionLanguageGenerator,
 } from '../capabilities.js';
+import { layoutFiles, type GeneratorLayout } from './dtype-files.js';
 import { localRequest, localResult } from './local-result.js';
 
 /** config.json `model_type` values this family loads. */
@@ -35,31 +34,16 @@ export const LLAVA_TYPES = ['llava'];
 /** LLaVA-1.5's conversation format, used when the model brings no chat template. */
 export const LLAVA_DEFAULT_TEMPLATE = 'USER: <image>\n{prompt} ASSISTANT:';
 
-/** Files a folder needs for a dtype (relative paths). */
-export function llavaFiles(dtype: ModelDtype): string[] {
-  return [
-    'config.json',
-    'preprocessor_config.json',
-    'processor_config.json',
-    'tokenizer.json',
-    'tokenizer_config.json',
-    onnxFileFor('vision_encoder', dtype),
-    onnxFileFor('embed_tokens', dtype),
-    onnxFileFor('decoder_model_merged', dtype),
-  ];
-}
-
-/** E_MODEL_INVALID naming every missing file. */
-export function validateLlavaFolder(folder: string, dtype: ModelDtype): void {
-  const missing = llavaFiles(dtype).filter((f) => !existsSync(join(folder, f)));
-  if (missing.length > 0) {
-    throw new ModelLoadError('E_MODEL_INVALID', `${folder}: not a complete llava folder for dtype ${dtype}: missing ${missing.join(', ')}`, { file: folder });
-  }
-}
+/** The folder layout: JSON files and ONNX sessions (the keys of a per-file dtype map). */
+export const LLAVA_LAYOUT: GeneratorLayout = {
+  family: 'llava',
+  jsonFiles: ['config.json', 'preprocessor_config.json', 'processor_config.json', 'tokenizer.json', 'tokenizer_config.json'],
+  sessions: ['vision_encoder', 'embed_tokens', 'decoder_model_merged'],
+};
 
 class LlavaGenerator implements VisionLanguageGenerator {
   constructor(
-    readonly info: GeneratorInfo & { dtype: ModelDtype; fileHashes: Record<string, string> },
+    readonly info: GeneratorInfo & { dtype: string; fileHashes: Record<string, string> },
     private readonly engine: EngineImageTextToText,
     private readonly template: string,
   ) {}
@@ -117,12 +101,17 @@ function templateOf(config: Record<string, unknown>, where: string): string {
 }
 
 /** Load a llava generator from a resolved source. */
-export async function loadLlava(ctx: EngineLoadContext, model: string, config: Record<string, unknown>): Promise<VisionLanguageGenerator> {
+export async function loadLlava(
+  ctx: EngineLoadContext<WeightDtype>,
+  model: string,
+  config: Record<string, unknown>,
+  dtypes: Readonly<Record<string, WeightDtype>>,
+): Promise<VisionLanguageGenerator> {
   const template = templateOf(config, ctx.source.location);
-  const engine = await loadImageTextToText(ctx);
-  const fileHashes = ctx.source.kind === 'hub' ? {} : await hashFolderFiles(ctx.source.location, llavaFiles(ctx.dtype));
+  const engine = await loadImageTextToText(ctx, dtypes);
+  const fileHashes = ctx.source.kind === 'hub' ? {} : await hashFolderFiles(ctx.source.location, layoutFiles(LLAVA_LAYOUT, dtypes));
   return new LlavaGenerator(
-    { id: ctx.id, backend: 'transformers.js', model, family: 'llava', location: ctx.source.location, dtype: ctx.dtype, fileHashes },
+    { id: ctx.id, backend: 'transformers.js', model, family: 'llava', location: ctx.source.location, dtype: describeDtypes(dtypes), fileHashes },
     engine,
     template,
   );

@@ -3,16 +3,14 @@
  * decoder with past key values), run locally by transformers.js. Folder layout:
  *   config.json (model_type "vision-encoder-decoder", encoder, decoder), generation_config.json,
  *   preprocessor_config.json, tokenizer.json, tokenizer_config.json,
- *   onnx/encoder_model{,_quantized}.onnx          pixel_values -> last_hidden_state
- *   onnx/decoder_model_merged{,_quantized}.onnx   input_ids, encoder_hidden_states, use_cache_branch,
+ *   onnx/encoder_model{,_quantized,_q4}.onnx          pixel_values -> last_hidden_state
+ *   onnx/decoder_model_merged{,_quantized,_q4}.onnx   input_ids, encoder_hidden_states, use_cache_branch,
  *                                                 past_key_values.{i}.key/value -> logits, present.{i}.*
  * The prompt (when not empty) is tokenized and placed after the decoder start token, so the model
  * continues it; the result holds only the new text.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ModelLoadError, OptionError } from '../../core/errors.js';
-import { onnxFileFor, type ModelDtype } from '../../runtime/dtype.js';
+import { OptionError } from '../../core/errors.js';
+import { describeDtypes, type WeightDtype } from '../../runtime/dtype.js';
 import { rgbToEngineImage, type EngineLoadContext } from '../../runtime/engine.js';
 import { loadVision2Seq, type EngineVision2Seq } from '../../runtime/generation.js';
 import { hashFolderFiles } from '../../runtime/hashing.js';
@@ -23,37 +21,23 @@ import type {
   GeneratorInfo,
   VisionLanguageGenerator,
 } from '../capabilities.js';
+import { layoutFiles, type GeneratorLayout } from './dtype-files.js';
 import { localRequest, localResult } from './local-result.js';
 
 
 /** config.json `model_type` values this family loads. */
 export const VISION_ENCODER_DECODER_TYPES = ['vision-encoder-decoder'];
 
-/** Files a folder needs for a dtype (relative paths). */
-export function visionEncoderDecoderFiles(dtype: ModelDtype): string[] {
-  return [
-    'config.json',
-    'preprocessor_config.json',
-    'tokenizer.json',
-    'tokenizer_config.json',
-    onnxFileFor('encoder_model', dtype),
-    onnxFileFor('decoder_model_merged', dtype),
-  ];
-}
-
-/** E_MODEL_INVALID naming every missing file. */
-export function validateVisionEncoderDecoderFolder(folder: string, dtype: ModelDtype): void {
-  const missing = visionEncoderDecoderFiles(dtype).filter((f) => !existsSync(join(folder, f)));
-  if (missing.length > 0) {
-    throw new ModelLoadError('E_MODEL_INVALID', `${folder}: not a complete vision-encoder-decoder folder for dtype ${dtype}: missing ${missing.join(', ')}`, {
-      file: folder,
-    });
-  }
-}
+/** The folder layout: JSON files and ONNX sessions (the keys of a per-file dtype map). */
+export const VISION_ENCODER_DECODER_LAYOUT: GeneratorLayout = {
+  family: 'vision-encoder-decoder',
+  jsonFiles: ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json'],
+  sessions: ['encoder_model', 'decoder_model_merged'],
+};
 
 class VisionEncoderDecoderGenerator implements VisionLanguageGenerator {
   constructor(
-    readonly info: GeneratorInfo & { dtype: ModelDtype; fileHashes: Record<string, string> },
+    readonly info: GeneratorInfo & { dtype: string; fileHashes: Record<string, string> },
     private readonly engine: EngineVision2Seq,
   ) {}
 
@@ -101,9 +85,9 @@ class VisionEncoderDecoderGenerator implements VisionLanguageGenerator {
 }
 
 /** Load a vision-encoder-decoder generator from a resolved source. */
-export async function loadVisionEncoderDecoder(ctx: EngineLoadContext, model: string): Promise<VisionLanguageGenerator> {
-  const engine = await loadVision2Seq(ctx);
-  const fileHashes = ctx.source.kind === 'hub' ? {} : await hashFolderFiles(ctx.source.location, visionEncoderDecoderFiles(ctx.dtype));
+export async function loadVisionEncoderDecoder(ctx: EngineLoadContext<WeightDtype>, model: string, dtypes: Readonly<Record<string, WeightDtype>>): Promise<VisionLanguageGenerator> {
+  const engine = await loadVision2Seq(ctx, dtypes);
+  const fileHashes = ctx.source.kind === 'hub' ? {} : await hashFolderFiles(ctx.source.location, layoutFiles(VISION_ENCODER_DECODER_LAYOUT, dtypes));
   return new VisionEncoderDecoderGenerator(
     {
       id: ctx.id,
@@ -111,7 +95,7 @@ export async function loadVisionEncoderDecoder(ctx: EngineLoadContext, model: st
       model,
       family: 'vision-encoder-decoder',
       location: ctx.source.location,
-      dtype: ctx.dtype,
+      dtype: describeDtypes(dtypes),
       fileHashes,
       ...(engine.ids.maxPositions !== undefined ? { contextTokens: engine.ids.maxPositions } : {}),
     },

@@ -179,35 +179,34 @@ function decoder(cfg: LlavaConfig, weights: WeightStore, vocabSize: number): Mod
   return g.model('decoder_model_merged', inputs, outputs);
 }
 
-/** Write the folder (skipped when already built from the same configuration). Returns `dir`. */
-export function buildLlavaFolder(dir: string, cfg: LlavaConfig = TINY_LLAVA): string {
-  const stamp = JSON.stringify({ v: 1, cfg });
-  const stampFile = join(dir, '.build-stamp');
-  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return dir;
+/** What the JSON files of a LLaVA folder describe beyond `LlavaConfig`. */
+export interface LlavaJsonOptions {
+  /** Vocabulary in id order; `<image>` must be in it. */
+  vocab: string[];
+  /** config.json `text_config` (the language model's shape as transformers.js reads it for its cache). */
+  textConfig: Record<string, unknown>;
+}
+
+/**
+ * Write config.json, generation_config.json, preprocessor/processor configs and the tokenizer files
+ * of a LLaVA folder (not the ONNX files): the tiny test model and the benchmark's 0.5B-class graph
+ * share them.
+ */
+export function writeLlavaJson(dir: string, cfg: LlavaConfig, o: LlavaJsonOptions): void {
+  const { vocab } = o;
+  const imageId = vocab.indexOf('<image>');
+  if (imageId < 0) throw new Error('the vocabulary has no <image> token');
   mkdirSync(join(dir, 'onnx'), { recursive: true });
-  const vocab = llavaVocabulary();
-  const weights = makeWeights(cfg, vocab.length);
   const ids = { bos_token_id: LLAVA_TOKENS.bos, eos_token_id: LLAVA_TOKENS.eos, pad_token_id: LLAVA_TOKENS.pad };
   writeJson(join(dir, 'config.json'), {
     model_type: 'llava',
     architectures: ['LlavaForConditionalGeneration'],
-    image_token_index: LLAVA_TOKENS.image,
+    image_token_index: imageId,
     projector_hidden_act: 'gelu',
     vision_feature_select_strategy: 'full',
     vision_feature_layer: -1,
     ...ids,
-    text_config: {
-      model_type: 'mistral',
-      hidden_size: cfg.textWidth,
-      num_hidden_layers: cfg.textLayers,
-      num_attention_heads: cfg.textHeads,
-      num_key_value_heads: cfg.textHeads,
-      head_dim: cfg.textWidth / cfg.textHeads,
-      intermediate_size: 4 * cfg.textWidth,
-      max_position_embeddings: cfg.maxPositions,
-      vocab_size: vocab.length,
-      ...ids,
-    },
+    text_config: { ...o.textConfig, vocab_size: vocab.length, ...ids },
     vision_config: { model_type: 'clip_vision_model', hidden_size: cfg.visionWidth, image_size: cfg.imageSize, patch_size: cfg.patchSize, num_hidden_layers: 1, num_attention_heads: 2 },
   });
   writeJson(join(dir, 'generation_config.json'), { ...ids, max_length: cfg.maxPositions });
@@ -226,7 +225,7 @@ export function buildLlavaFolder(dir: string, cfg: LlavaConfig = TINY_LLAVA): st
   writeJson(join(dir, 'processor_config.json'), { processor_class: 'LlavaProcessor', image_token: '<image>', patch_size: cfg.patchSize, num_additional_image_tokens: 0 });
   // tokenizer: the shared WordPiece one, plus <image> as a special token, BOS only (no [SEP] appended)
   const tok = tokenizerJson(vocab) as { added_tokens: object[]; post_processor: Record<string, unknown> };
-  tok.added_tokens.push({ id: LLAVA_TOKENS.image, content: '<image>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  tok.added_tokens.push({ id: imageId, content: '<image>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   tok.post_processor = {
     type: 'TemplateProcessing',
     single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
@@ -239,6 +238,28 @@ export function buildLlavaFolder(dir: string, cfg: LlavaConfig = TINY_LLAVA): st
     bos_token: '[CLS]',
     eos_token: '[SEP]',
     chat_template: LLAVA_CHAT_TEMPLATE,
+  });
+}
+
+/** Write the folder (skipped when already built from the same configuration). Returns `dir`. */
+export function buildLlavaFolder(dir: string, cfg: LlavaConfig = TINY_LLAVA): string {
+  const stamp = JSON.stringify({ v: 1, cfg });
+  const stampFile = join(dir, '.build-stamp');
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return dir;
+  const vocab = llavaVocabulary();
+  const weights = makeWeights(cfg, vocab.length);
+  writeLlavaJson(dir, cfg, {
+    vocab,
+    textConfig: {
+      model_type: 'mistral',
+      hidden_size: cfg.textWidth,
+      num_hidden_layers: cfg.textLayers,
+      num_attention_heads: cfg.textHeads,
+      num_key_value_heads: cfg.textHeads,
+      head_dim: cfg.textWidth / cfg.textHeads,
+      intermediate_size: 4 * cfg.textWidth,
+      max_position_embeddings: cfg.maxPositions,
+    },
   });
   writeModel(join(dir, 'onnx', 'vision_encoder.onnx'), visionEncoder(cfg, weights));
   writeModel(join(dir, 'onnx', 'embed_tokens.onnx'), embedTokens(cfg, weights));
