@@ -2,9 +2,7 @@
  * The generative cells in `medvlm report`: reading them from a results folder, their tables (one row per
  * generator or baseline, side by side on the same data set) and their long-format CSV rows.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { inputError } from '../../core/errors.js';
+import { readCells } from '../report/load.js';
 import type { CsvRow, Table } from '../report/tables.js';
 import { GENERATIVE_CELL_SCHEMA, type GenerativeCell, type GenerativeCI, type ReportCell, type VqaCell } from './schema.js';
 
@@ -14,36 +12,12 @@ export interface LoadedGenerativeCell {
   result: GenerativeCell;
 }
 
-function walk(dir: string, out: string[]): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name.startsWith('.')) continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.name.endsWith('.json')) out.push(p);
-  }
-}
-
 /**
  * Every generative cell under `dir`, generators first then baselines, each sorted by id.
  * @throws InputError E_FILE_NOT_FOUND when `dir` is not a folder, E_DATASET_INVALID for a JSON file that does not parse
  */
 export function loadGenerativeCells(dir: string): LoadedGenerativeCell[] {
-  const files: string[] = [];
-  try {
-    walk(dir, files);
-  } catch (e) {
-    throw inputError('E_FILE_NOT_FOUND', dir, 'not a readable results folder', e);
-  }
-  const out: LoadedGenerativeCell[] = [];
-  for (const f of files) {
-    let v: unknown;
-    try {
-      v = JSON.parse(readFileSync(f, 'utf8'));
-    } catch (e) {
-      throw inputError('E_DATASET_INVALID', f, `not valid JSON (${(e as Error).message}); delete it and rerun medvlm eval for that cell`, e);
-    }
-    if ((v as { schema?: string })?.schema === GENERATIVE_CELL_SCHEMA) out.push({ file: relative(dir, f), result: v as GenerativeCell });
-  }
+  const out: LoadedGenerativeCell[] = readCells<GenerativeCell>(dir, GENERATIVE_CELL_SCHEMA);
   const rank = (c: GenerativeCell) => (c.model.kind === 'generator' ? 0 : 1);
   return out.sort((a, b) => a.result.task.localeCompare(b.result.task) || rank(a.result) - rank(b.result) || a.result.model.id.localeCompare(b.result.model.id));
 }

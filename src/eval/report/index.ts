@@ -1,9 +1,10 @@
 /** `writeReport`: aggregate a results folder into report.md, results.csv and report.html. */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { OptionError } from '../../core/errors.js';
 import { writeAtomic } from '../../core/atomic.js';
+import { denseCsvRows, denseOverlays, denseTables, loadDenseCells, type DenseOverlay, type LoadedDenseCell } from '../dense/tables.js';
 import { generativeCsvRows, generativeTables, loadGenerativeCells, type LoadedGenerativeCell } from '../generative/tables.js';
 import { loadResults, type LoadedResult } from './load.js';
 import { CSV_MARK, HTML_MARK, MD_MARK, reportCsv, reportHtml, reportMarkdown } from './render.js';
@@ -30,11 +31,15 @@ export interface WriteReportOptions {
  * other existing file of the same name is kept unless `force`.
  * @throws OptionError E_OUTPUT_EXISTS for a foreign file in the way; InputError when the folder holds no results
  */
-export async function writeReport(resultsDir: string, opts: WriteReportOptions = {}): Promise<{ results: LoadedResult[]; generative: LoadedGenerativeCell[]; files: string[] }> {
+export async function writeReport(resultsDir: string, opts: WriteReportOptions = {}): Promise<{ results: LoadedResult[]; generative: LoadedGenerativeCell[]; dense: LoadedDenseCell[]; files: string[] }> {
   const results = loadResults(resultsDir);
   const generative = loadGenerativeCells(resultsDir);
-  const extra = generativeTables(generative);
+  const dense = loadDenseCells(resultsDir);
+  const extra = [...generativeTables(generative), ...denseTables(dense)];
   const out = opts.out ?? resultsDir;
+  const overlays: Array<DenseOverlay & { href: string; png: Buffer }> = denseOverlays(resultsDir, dense).map((o) => ({
+    ...o, href: relative(out, join(resultsDir, o.file)).split(sep).join('/'), png: readFileSync(join(resultsDir, o.file)),
+  }));
   await mkdir(out, { recursive: true });
   for (const [name, mark] of Object.entries(MARKS)) {
     const p = join(out, name);
@@ -43,8 +48,9 @@ export async function writeReport(resultsDir: string, opts: WriteReportOptions =
     }
   }
   const files = [join(out, REPORT_FILES.markdown), join(out, REPORT_FILES.csv), join(out, REPORT_FILES.html)];
-  await writeAtomic(files[0], reportMarkdown(results, extra, generative.length));
-  await writeAtomic(files[1], reportCsv(results, generativeCsvRows(generative)));
-  await writeAtomic(files[2], await reportHtml(results, extra, generative.length));
-  return { results, generative, files };
+  const extraDates = [...generative, ...dense].map((c) => c.result.createdAt);
+  await writeAtomic(files[0], reportMarkdown(results, extra, extraDates, overlays));
+  await writeAtomic(files[1], reportCsv(results, [...generativeCsvRows(generative), ...denseCsvRows(dense)]));
+  await writeAtomic(files[2], await reportHtml(results, extra, extraDates, overlays));
+  return { results, generative, dense, files };
 }

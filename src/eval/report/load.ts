@@ -20,18 +20,18 @@ function walk(dir: string, out: string[]): void {
 }
 
 /**
- * Every cell result under `dir` (JSON files with the cell schema; other JSON files are ignored), sorted
- * by model, data set and task.
- * @throws InputError E_FILE_NOT_FOUND when `dir` is not a folder, E_DATASET_INVALID for a cell file that does not parse
+ * Every JSON file under `dir` whose `schema` is `schema`, with its path relative to `dir` (other JSON files,
+ * such as overlay notes, are ignored; dot folders such as .cache are skipped).
+ * @throws InputError E_FILE_NOT_FOUND when `dir` is not a folder, E_DATASET_INVALID for a JSON file that does not parse
  */
-export function loadResults(dir: string): LoadedResult[] {
+export function readCells<T>(dir: string, schema: string): Array<{ file: string; result: T }> {
   const files: string[] = [];
   try {
     walk(dir, files);
   } catch (e) {
     throw inputError('E_FILE_NOT_FOUND', dir, 'not a readable results folder', e);
   }
-  const out: LoadedResult[] = [];
+  const out: Array<{ file: string; result: T }> = [];
   for (const f of files) {
     let v: unknown;
     try {
@@ -39,8 +39,18 @@ export function loadResults(dir: string): LoadedResult[] {
     } catch (e) {
       throw inputError('E_DATASET_INVALID', f, `not valid JSON (${(e as Error).message}); delete it and rerun medvlm eval for that cell`, e);
     }
-    if ((v as { schema?: string })?.schema === CELL_SCHEMA) out.push({ file: relative(dir, f), result: v as CellResult });
+    if ((v as { schema?: string })?.schema === schema) out.push({ file: relative(dir, f), result: v as T });
   }
+  return out;
+}
+
+/**
+ * Every cell result under `dir` (JSON files with the cell schema; other JSON files are ignored), sorted
+ * by model, data set and task.
+ * @throws InputError E_FILE_NOT_FOUND when `dir` is not a folder, E_DATASET_INVALID for a cell file that does not parse
+ */
+export function loadResults(dir: string): LoadedResult[] {
+  const out: LoadedResult[] = readCells<CellResult>(dir, CELL_SCHEMA);
   const order = { zeroshot: 0, fewshot: 1, retrieval: 2 } as const;
   return out.sort(
     (a, b) =>

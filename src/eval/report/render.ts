@@ -27,20 +27,31 @@ export function tableMarkdown(t: Table): string {
   return lines.join('\n');
 }
 
-function generated(results: LoadedResult[]): string {
-  const dates = results.map((r) => r.result.createdAt).sort();
+function generated(results: LoadedResult[], extraDates: string[]): string {
+  const dates = [...results.map((r) => r.result.createdAt), ...extraDates].sort();
   return dates.length ? `results from ${dates[0].slice(0, 10)} to ${dates[dates.length - 1].slice(0, 10)}` : 'no results';
 }
 
 /**
  * The Markdown report.
  * @param extra tables of other cell kinds (the generative cells), after the classification tables
- * @param extraCells how many cells `extra` stands for
+ * @param extraDates the creation dates of the cells `extra` stands for
+ * @param overlays the dense cells' best/median/worst overlays
  */
-export function reportMarkdown(results: LoadedResult[], extra: Table[] = [], extraCells = 0): string {
-  const head = [MD_MARK, '# medvlm evaluation report', '', `> **${RESEARCH_NOTICE}**`, '', `${results.length + extraCells} result cells; ${generated(results)}.`, ''];
-  return [...head, ...reportTables(results).map(tableMarkdown), ...extra.map(tableMarkdown)].join('\n');
+export function reportMarkdown(results: LoadedResult[], extra: Table[] = [], extraDates: string[] = [], overlays: ReportOverlay[] = []): string {
+  const head = [MD_MARK, '# medvlm evaluation report', '', `> **${RESEARCH_NOTICE}**`, '', `${results.length + extraDates.length} result cells; ${generated(results, extraDates)}.`, ''];
+  const figures = overlays.length ? ['## Overlays: best, median and worst test case', '', OVERLAY_NOTE, '', ...overlays.map((o) => `![${o.title}](${o.href})`), ''] : [];
+  return [...head, ...[...reportTables(results), ...extra].filter((t) => t.rows.length).map(tableMarkdown), ...figures].join('\n');
 }
+
+/** An overlay image of a dense cell: its caption, its path relative to the report, its PNG bytes (inlined in HTML). */
+export interface ReportOverlay {
+  title: string;
+  href: string;
+  png: Uint8Array;
+}
+
+const OVERLAY_NOTE = 'Per data set and task, the test cases ranked best, median and worst by their own score (Dice for segmentation, pixel AUROC for maps and anomaly): the map or probability in the hot ramp, the ground-truth outline in green.';
 
 /** The CSV report (every number, full precision); `extra`: rows of other cell kinds. */
 export function reportCsv(results: LoadedResult[], extra: CsvRow[] = []): string {
@@ -70,7 +81,12 @@ th{background:#f4f4f4}.scroll{overflow-x:auto}.note,.footer{font-size:.85rem;col
 .charts{display:flex;flex-wrap:wrap;gap:1rem}.charts figure{margin:0}figcaption{font-size:.8rem;color:#555}`;
 
 /** The HTML report: tables (then `extra` tables), then the charts of each cell as inline SVG. No external resources. */
-export async function reportHtml(results: LoadedResult[], extra: Table[] = [], extraCells = 0): Promise<string> {
+export async function reportHtml(results: LoadedResult[], extra: Table[] = [], extraDates: string[] = [], overlays: ReportOverlay[] = []): Promise<string> {
+  const overlayHtml = overlays.length
+    ? `<section><h2>Overlays: best, median and worst test case</h2><p class="note">${esc(OVERLAY_NOTE)}</p><div class="charts">${overlays
+      .map((o) => `<figure><img src="data:image/png;base64,${Buffer.from(o.png).toString('base64')}" alt="${esc(o.title)}" width="256"><figcaption>${esc(o.title)}</figcaption></figure>`)
+      .join('\n')}</div></section>`
+    : '';
   const figures: string[] = [];
   for (const { result } of results) {
     const charts = cellCharts(result);
@@ -86,10 +102,10 @@ export async function reportHtml(results: LoadedResult[], extra: Table[] = [], e
     `<style>${CSS}</style></head><body>`,
     '<h1>medvlm evaluation report</h1>',
     `<p class="notice"><strong>${esc(RESEARCH_NOTICE)}</strong></p>`,
-    `<p>${results.length + extraCells} result cells; ${esc(generated(results))}.</p>`,
-    ...reportTables(results).map(tableHtml),
-    ...extra.map(tableHtml),
+    `<p>${results.length + extraDates.length} result cells; ${esc(generated(results, extraDates))}.</p>`,
+    ...[...reportTables(results), ...extra].filter((t) => t.rows.length).map(tableHtml),
     figures.length ? `<section><h2>Charts</h2>${figures.join('\n')}</section>` : '',
+    overlayHtml,
     `<p class="footer">${esc(RESEARCH_NOTICE)}</p>`,
     '</body></html>',
     '',
