@@ -38,9 +38,9 @@ describe('medvlm eval / report errors', () => {
   });
 
   it('an unknown task: exit 2', () => {
-    const r = medvlm(['eval', '--tasks', 'zeroshot,vqa']);
+    const r = medvlm(['eval', '--tasks', 'zeroshot,vqaa']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--tasks vqa: unknown task; known: zeroshot, fewshot, retrieval, segmentation, anomaly, maps \[E_BAD_OPTION\]/);
+    expect(r.stderr).toMatch(/--tasks vqaa: unknown task; known: zeroshot, fewshot, retrieval, segmentation, anomaly, maps, vqa, report-generation \[E_BAD_OPTION\]/);
   });
 
   it('missing data sets are skipped with one line each, exit 0', () => {
