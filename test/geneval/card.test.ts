@@ -71,11 +71,14 @@ describe.skipIf(!present || !sameModel)('generative grid vs medvlm-tiny-gen’s 
     const items = data.test.map((q, i) => scoreVqaItem(q, fixture.vqa[i].prediction));
     const m = vqaMetrics(items, data.majority, { samples: 1000, seed: 0 });
     expect(m.closed.n).toBe(card.vqaClosed.n);
-    expect(m.closed.accuracy).toEqual(card.vqaClosed.accuracy); // 128 / 272 = 0.4706 [0.4118, 0.5331]
+    expect(m.closed.accuracy).toEqual(card.vqaClosed.accuracy); // 130 / 272 = 0.4779 [0.4191, 0.5368]
+    expect(m.closed.accuracy.value).toBeCloseTo(130 / 272, 12);
     expect(m.llavaMed.closed).toEqual(card.llavaMed.closed);
     expect(m.open.n).toBe(179);
-    expect(m.llavaMed.open.recall.value).toBeCloseTo(0.0903165736, 9); // card 0.0908: see docs/generate.md
-    expect(card.llavaMed.open.recall.value).toBeCloseTo(0.0907821229, 9);
+    // open recall: the grid decodes with generation_config's no_repeat_ngram_size 3, the card's evaluation with 0
+    // (docs/generate.md); for the shipped weights both give the same answers' recall
+    expect(m.llavaMed.open.recall.value).toBeCloseTo(0.0879888268, 9);
+    expect(card.llavaMed.open.recall.value).toBeCloseTo(0.0879888268, 9);
     expect(data.majority.closed).toEqual({ answer: 'no', count: expect.any(Number) as number, of: expect.any(Number) as number });
     const base = vqaMetrics(majorityAnswers(data.test, data.majority), data.majority, { samples: 1000, seed: 0 });
     expect(base.closed.accuracy.value).toBeCloseTo(133 / 272, 12);
