@@ -23,10 +23,11 @@ if (skip) console.warn(`PACS watch test skipped: ${skip}`);
 const LABELS = ['CT scan', 'MRI scan'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
+/** Wait for `cond`; on a loaded machine (the full suite on 2 cores) the analyses after a restart can take minutes. */
+async function until(what: string, cond: () => boolean, ms = 150_000, state?: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${state ? ` (${state()})` : ''}`);
     await sleep(50);
   }
 }
@@ -60,7 +61,7 @@ describe.skipIf(Boolean(skip)).each([
   const upload = (s: PacsStudy) => client.store(s.files.map((f) => readFileSync(f.file)), s.studyUid);
   const srCount = async (s: PacsStudy) => (await client.searchInstances({ studyUid: s.studyUid, modality: 'SR' })).length;
 
-  it('analyses each series once across an Orthanc restart; a second watcher repeats nothing', async () => {
+  it('analyses each series once across an Orthanc restart; a second watcher repeats nothing', { timeout: 480_000 }, async () => {
     const events: WatchEvent[] = [];
     const stop = new AbortController();
     const syntaxSeries = new Set(studies.syntaxes.files.map((f) => f.seriesUid)).size;
@@ -77,7 +78,8 @@ describe.skipIf(Boolean(skip)).each([
       const cut = analysed(studies.syntaxes);
       await until('a failed poll while Orthanc is down', () => events.some((e) => e.kind === 'poll-failed'));
       await orthanc.start();
-      await until('every series of the multi-series study', () => analysed(studies.syntaxes) === syntaxSeries);
+      const counts = () => Object.entries(events.reduce<Record<string, number>>((a, e) => ({ ...a, [e.kind]: (a[e.kind] ?? 0) + 1 }), {})).map(([k, n]) => `${k} ${n}`).join(', ');
+      await until('every series of the multi-series study', () => analysed(studies.syntaxes) === syntaxSeries, 150_000, () => `${analysed(studies.syntaxes)} of ${syntaxSeries} analysed; events: ${counts()}`);
       expect(cut).toBeLessThan(syntaxSeries);
       await upload(studies.corrupt);
       await until('the corrupt study to be analysed after the restart', () => analysed(studies.corrupt) === 1);
