@@ -36,6 +36,9 @@ import {
 import { reportMetrics, scoreReportItem, scoreVqaItem, vqaMetrics } from './metrics.js';
 import { GENERATIVE_CELL_SCHEMA, type CellDataset, type CellModel, type GenerativeCell, type ReportCell, type ReportCellItem, type VqaCell, type VqaCellItem } from './schema.js';
 
+/** How every generative cell decodes (recorded in the cell). */
+const GREEDY_NOTE = "greedy / the backend's deterministic setting; local models apply their generation_config.json (e.g. no_repeat_ngram_size)";
+
 /** A generative cell: who (generator or baseline id), on which data set, which task. */
 export interface GenerativeCellRef {
   model: string;
@@ -255,14 +258,15 @@ async function generatorCell(g: VisionLanguageGenerator, task: GenerativeTask, d
     const maxTokens = o.maxTokens?.vqa ?? 8;
     const gen = await generateAll(g, qs.map((q) => ({ id: String(q.qid), path: q.path, prompt: vqaPrompt(o, q) })), maxTokens, o, `  ${g.info.id} × VQA-RAD questions`);
     const m0 = performance.now();
-    const kept = qs.filter((_, i) => gen.texts[i] !== null);
-    const items: VqaCellItem[] = kept.map((q) => scoreVqaItem(q, gen.texts[qs.indexOf(q)]!));
+    const answered = qs.flatMap((q, i) => (gen.texts[i] === null ? [] : [{ q, text: gen.texts[i]! }]));
+    const kept = answered.map((a) => a.q);
+    const items: VqaCellItem[] = answered.map((a) => scoreVqaItem(a.q, a.text));
     const cell: VqaCell = {
       schema: GENERATIVE_CELL_SCHEMA,
       task: 'vqa',
       ...common,
       dataset: datasetRecord('vqa', data.root, vqaLines(kept), kept.length, all.test.length, o, []),
-      generation: { prompt: o.vqaPrompt ?? '{question}', maxTokens, temperature: 0, concurrency: o.concurrency ?? 1, notes: ['greedy / the backend\'s deterministic setting; local models apply their generation_config.json (e.g. no_repeat_ngram_size)'] },
+      generation: { prompt: o.vqaPrompt ?? '{question}', maxTokens, temperature: 0, concurrency: o.concurrency ?? 1, notes: [GREEDY_NOTE] },
       metrics: vqaMetrics(items, all.majority, { samples: o.bootstrap ?? 1000, seed: o.seed ?? 0 }),
       items,
       failures: gen.failures,
@@ -279,14 +283,15 @@ async function generatorCell(g: VisionLanguageGenerator, task: GenerativeTask, d
   const prompt = o.reportPrompt ?? '';
   const gen = await generateAll(g, its.map((it) => ({ id: it.id, path: it.path, prompt })), maxTokens, o, `  ${g.info.id} × MedPix reports`);
   const m0 = performance.now();
-  const kept = its.filter((_, i) => gen.texts[i] !== null);
-  const items: ReportCellItem[] = kept.map((it) => scoreReportItem(it, gen.texts[its.indexOf(it)]!));
+  const answered = its.flatMap((it, i) => (gen.texts[i] === null ? [] : [{ it, text: gen.texts[i]! }]));
+  const kept = answered.map((a) => a.it);
+  const items: ReportCellItem[] = answered.map((a) => scoreReportItem(a.it, a.text));
   const cell: ReportCell = {
     schema: GENERATIVE_CELL_SCHEMA,
     task: 'report-generation',
     ...common,
     dataset: datasetRecord('report-generation', data.root, reportLines(kept), kept.length, all.test.length, o, []),
-    generation: { prompt, maxTokens, temperature: 0, concurrency: o.concurrency ?? 1, notes: ['greedy / the backend\'s deterministic setting; local models apply their generation_config.json (e.g. no_repeat_ngram_size)'] },
+    generation: { prompt, maxTokens, temperature: 0, concurrency: o.concurrency ?? 1, notes: [GREEDY_NOTE] },
     metrics: reportMetrics(items, { samples: o.bootstrap ?? 1000, seed: o.seed ?? 0, textSamples: o.textBootstrap ?? 100 }),
     items,
     failures: gen.failures,
