@@ -93,9 +93,13 @@ function templateSet(): TemplateSet | undefined {
   return lines.length ? { name: 'page', templates: lines } : undefined;
 }
 
+/** Fill the ensemble box with a named set; `data-templates` names the set once it is in the box. */
 async function loadTemplateSet(name: string): Promise<void> {
+  delete document.body.dataset.templates;
   const set = (await (await fetch(`/templates/${encodeURIComponent(name)}.json`)).json()) as { templates: string[] };
+  if ($<HTMLSelectElement>('templateSet').value !== name) return; // a later choice wins
   $<HTMLTextAreaElement>('templates').value = set.templates.join('\n');
+  document.body.dataset.templates = name;
 }
 
 async function bytesOf(item: Item): Promise<Uint8Array> {
