@@ -232,6 +232,8 @@ async function select(g: Group): Promise<void> {
 /** Read dropped or chosen files, group them into series, fill the gallery, show the first. */
 async function openFiles(files: File[]): Promise<void> {
   if (!files.length) return;
+  delete document.body.dataset.loaded;
+  delete document.body.dataset.failed;
   groups = [];
   $('gallery').textContent = '';
   const byKey = new Map<string, Group>();
