@@ -92,6 +92,6 @@ export { denseMaps, denseEmbeddings, MAP_METHODS, type MapMethod, type DenseMap,
 export { AnomalyDetector, DEFAULT_ANOMALY_PROMPTS, type AnomalyOptions, type AnomalyOutput } from './tasks/anomaly.js';
 export { segmentViews, promptFromMap, segmentFromMap, segmentViaMap, type ViewSegmentation, type PromptedViewSegmentation } from './tasks/segment.js';
 export { prepareDenseInput, mapInInputGeometry, type DenseInput } from './tasks/dense-input.js';
-export { encodeMapPng, encodeOverlayPng, encodeMapNpy, encodeNiftiFloat32 } from './io/dense-write.js';
+export { encodeMapPng, encodeOverlayPng, encodeMapNpy, encodeNiftiFloat32, encodeNiftiUint8 } from './io/dense-write.js';
 export { dice, iou, hd95, boundaryF, segmentationScores, type Mask } from './metrics/segmentation.js';
 export { pixelAuroc, aupro } from './metrics/pixel-anomaly.js';

@@ -5,10 +5,10 @@ import type { ProgressFn } from '../tasks/batch.js';
  * A progress bar with ETA on stderr for runs of more than a few files, only when stderr is a terminal
  * (so logs and pipes stay clean). Returns the callback and a `stop` to call at the end.
  */
-export function progressBar(label: string, total: number): { onProgress?: ProgressFn; stop: () => void } {
+export function progressBar(label: string, total: number, unit = 'files'): { onProgress?: ProgressFn; stop: () => void } {
   if (!process.stderr.isTTY || total < 4) return { stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {value}/{total} files | {percentage}% | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+    { format: `${label} [{bar}] {value}/{total} ${unit} | {percentage}% | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

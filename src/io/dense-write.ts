@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import { hotColour } from './colour-ramp.js';
 import { encodeNpyFloat32 } from './npy.js';
+import { encodeRgbPng } from './png-encode.js';
 import type { Affine } from './nifti-affine.js';
 import type { RGBImage } from './types.js';
 
@@ -18,9 +19,9 @@ export interface FloatMap {
 }
 
 async function png(raw: Uint8Array, width: number, height: number, channels: 1 | 3): Promise<Uint8Array> {
-  const buf = await sharp(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), { raw: { width, height, channels } })
-    .png({ compressionLevel: 6 })
-    .toBuffer();
+  let img = sharp(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), { raw: { width, height, channels } });
+  if (channels === 1) img = img.toColourspace('b-w'); // else libvips writes the one channel as RGB
+  const buf = await img.png({ compressionLevel: 6 }).toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
@@ -31,10 +32,7 @@ export function encodeMapPng(map: FloatMap): Promise<Uint8Array> {
   return png(out, map.width, map.height, 1);
 }
 
-/** RGB PNG of a view. */
-export function encodeRgbPng(view: RGBImage): Promise<Uint8Array> {
-  return png(Uint8Array.from(view.data), view.width, view.height, 3);
-}
+export { encodeRgbPng };
 
 export { hotColour };
 
@@ -79,15 +77,25 @@ export function encodeMapNpy(map: FloatMap): Uint8Array {
  * `affine` (voxel → world in mm, 4x4 rows) as both the sform and the qform (codes 2, aligned).
  */
 export function encodeNiftiFloat32(data: Float32Array, dims: [number, number, number], affine: Affine, description = 'medvlm map'): Uint8Array {
+  return encodeNifti(data, dims, affine, description);
+}
+
+/** A uint8 NIfTI-1 of a label volume (a 0/1 mask), otherwise as {@link encodeNiftiFloat32}. */
+export function encodeNiftiUint8(data: Uint8Array, dims: [number, number, number], affine: Affine, description = 'medvlm mask'): Uint8Array {
+  return encodeNifti(data, dims, affine, description);
+}
+
+function encodeNifti(data: Float32Array | Uint8Array, dims: [number, number, number], affine: Affine, description: string): Uint8Array {
   const [nx, ny, nz] = dims;
   if (data.length !== nx * ny * nz) throw new RangeError(`NIfTI: ${data.length} values for dims ${dims.join('x')}`);
-  const out = new Uint8Array(352 + data.length * 4);
+  const bytes = data instanceof Uint8Array ? 1 : 4;
+  const out = new Uint8Array(352 + data.length * bytes);
   const v = new DataView(out.buffer);
   v.setInt32(0, 348, true);
   const ndim = nz > 1 ? 3 : 2;
   [ndim, nx, ny, nz, 1, 1, 1, 1].forEach((d, i) => v.setInt16(40 + i * 2, d, true));
-  v.setInt16(70, 16, true); // datatype FLOAT32
-  v.setInt16(72, 32, true); // bitpix
+  v.setInt16(70, bytes === 1 ? 2 : 16, true); // datatype UINT8 or FLOAT32
+  v.setInt16(72, bytes * 8, true); // bitpix
   const zooms = [0, 1, 2].map((c) => Math.hypot(affine[0][c], affine[1][c], affine[2][c]) || 1);
   const det = affine[0][0] * (affine[1][1] * affine[2][2] - affine[1][2] * affine[2][1]) - affine[0][1] * (affine[1][0] * affine[2][2] - affine[1][2] * affine[2][0]) + affine[0][2] * (affine[1][0] * affine[2][1] - affine[1][1] * affine[2][0]);
   const qfac = det < 0 ? -1 : 1;
@@ -103,7 +111,8 @@ export function encodeNiftiFloat32(data: Float32Array, dims: [number, number, nu
   [q.b, q.c, q.d, affine[0][3], affine[1][3], affine[2][3]].forEach((d, i) => v.setFloat32(256 + i * 4, d, true));
   for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) v.setFloat32(280 + r * 16 + c * 4, affine[r][c], true);
   for (let i = 0; i < 4; i++) out[344 + i] = 'n+1\0'.charCodeAt(i);
-  for (let i = 0; i < data.length; i++) v.setFloat32(352 + i * 4, data[i], true);
+  if (data instanceof Uint8Array) out.set(data, 352);
+  else for (let i = 0; i < data.length; i++) v.setFloat32(352 + i * 4, data[i], true);
   return out;
 }
 

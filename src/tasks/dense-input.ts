@@ -6,7 +6,7 @@ import { decodeInput, type ImageInput } from '../io/image-input.js';
 import type { MedicalImage, RGBImage } from '../io/types.js';
 import type { Affine } from '../io/nifti-affine.js';
 import { placeInVolume } from '../transforms/dense-geometry.js';
-import { toModelViewDetailed, type ViewOptions } from '../transforms/index.js';
+import { resolveWindow, toModelViewDetailed, type SliceInfo, type ViewOptions } from '../transforms/index.js';
 
 /** A decoded input, its view and the geometry to map back into. */
 export interface DenseInput {
@@ -38,5 +38,44 @@ export function mapInInputGeometry(input: DenseInput, map: ArrayLike<number>): {
     data: Float32Array.from(map),
     dims: [s.width, s.height, 1],
     affine: [[sx, 0, 0, 0], [0, sy, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
+  };
+}
+
+/** Every slice of a volume along one normal, viewed alike. */
+export interface VolumeSlices {
+  /** Slices along the normal of the chosen plane (frames for inputs without anatomical axes). */
+  count: number;
+  /** The one window every slice is viewed with (resolved on the whole volume for `auto`/percentiles). */
+  window: { center: number; width: number; source: string };
+  /** Slice `index` as a dense input. */
+  at(index: number): DenseInput;
+}
+
+/** How many slices `input`'s volume has along the normal of its view's plane (1 for a 2D image). */
+export function sliceCount(input: DenseInput): number {
+  const info = input.slice.meta.slice as SliceInfo | undefined;
+  return info ? [input.image.width, input.image.height, input.image.depth][info.normalAxis] : 1;
+}
+
+/**
+ * The slices of `input`'s volume along the normal of its view's plane, each viewed with one window, so
+ * intensities mean the same on every slice (a per-slice `auto` window would stretch each slice its own way).
+ */
+export function volumeSlices(input: DenseInput, view: ViewOptions = {}): VolumeSlices {
+  const img = input.image;
+  const info = input.slice.meta.slice as SliceInfo | undefined;
+  const count = sliceCount(input);
+  const size = img.width * img.height * img.depth * img.channels;
+  const t = info?.volume ?? 0;
+  const whole = { ...img, data: img.data.subarray(t * size, (t + 1) * size) }; // the viewed timepoint sets the window
+  const window = resolveWindow(whole, view.window ?? { kind: 'auto' });
+  const fixed: ViewOptions = { ...view, window: { kind: 'explicit', center: window.center, width: window.width } };
+  return {
+    count,
+    window: { center: window.center, width: window.width, source: window.source ?? 'file' },
+    at(index: number): DenseInput {
+      const details = toModelViewDetailed(img, { ...fixed, index, frame: index });
+      return { file: input.file, image: img, slice: details.slice, view: details.rgb };
+    },
   };
 }

@@ -12,10 +12,19 @@ import type { SliceInfo } from './slice.js';
  */
 export function placeInVolume(image: MedicalImage, slice: MedicalImage, map: ArrayLike<number>, fill = 0): Float32Array {
   const out = new Float32Array(image.width * image.height * image.depth).fill(fill);
+  writeSliceInto(out, image, slice, map);
+  return out;
+}
+
+/**
+ * Write `map` (row-major over the view `slice`) into `volume` (dims of `image`, x fastest) on the voxels the
+ * view came from; the other voxels are left as they are. A view without slice decisions fills from the start.
+ */
+export function writeSliceInto(volume: Float32Array | Uint8Array, image: MedicalImage, slice: MedicalImage, map: ArrayLike<number>): void {
   const info = slice.meta.slice as SliceInfo | undefined;
   if (!info) {
-    out.set(Array.from(map).slice(0, out.length));
-    return out;
+    volume.set(Array.from(map).slice(0, volume.length));
+    return;
   }
   const dims = [image.width, image.height, image.depth];
   const stride = [1, image.width, image.width * image.height];
@@ -24,7 +33,6 @@ export function placeInVolume(image: MedicalImage, slice: MedicalImage, map: Arr
   const base = info.index * stride[info.normalAxis];
   for (let r = 0; r < H; r++) {
     const rowBase = base + (info.flipRows ? H - 1 - r : r) * stride[info.rowAxis];
-    for (let c = 0; c < W; c++) out[rowBase + (info.flipColumns ? W - 1 - c : c) * stride[info.columnAxis]] = map[r * W + c];
+    for (let c = 0; c < W; c++) volume[rowBase + (info.flipColumns ? W - 1 - c : c) * stride[info.columnAxis]] = map[r * W + c];
   }
-  return out;
 }

@@ -1,5 +1,6 @@
 /** The dense commands: `medvlm map`, `medvlm anomaly`, `medvlm segment`. */
 import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { MedvlmError, OptionError } from '../../core/errors.js';
@@ -8,10 +9,14 @@ import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
 import { loadDualEncoder, loadPromptableSegmenter, loadTextSegmenter } from '../../models/registry.js';
 import { AnomalyDetector } from '../../tasks/anomaly.js';
 import { toFileError, type FileError } from '../../tasks/batch.js';
-import { prepareDenseInput, type DenseInput } from '../../tasks/dense-input.js';
+import { prepareDenseInput, sliceCount, type DenseInput } from '../../tasks/dense-input.js';
 import { MAP_METHODS, type MapMethod } from '../../tasks/dense-map.js';
 import { mapRange, textMap } from '../../tasks/text-map.js';
 import { segmentViaMap, segmentViews, type ViewSegmentation } from '../../tasks/segment.js';
+import { segmentVolume, type SegmentViewsFn, type VolumeSegmentation } from '../../tasks/segment-volume.js';
+import { encodeNiftiFloat32, encodeNiftiUint8 } from '../../io/dense-write.js';
+import type { RGBImage } from '../../io/types.js';
+import { progressBar } from '../progress.js';
 import { minMaxNormalise } from '../../transforms/dense-resample.js';
 import { cliFileError, fileErrorLine } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -187,6 +192,7 @@ interface SegmentCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptio
   format: string;
   threshold?: number;
   dicomSeg?: boolean;
+  allSlices?: boolean;
   force?: boolean;
   json?: boolean;
 }
@@ -227,6 +233,40 @@ async function writeSegmentation(
   return { mask, probability, overlay, maskPixels: seg.mask.data.reduce((a, v) => a + v, 0), ...(dicomSeg ? { dicomSeg } : {}) };
 }
 
+type MapSegmentation = Awaited<ReturnType<typeof segmentViaMap>>;
+
+/**
+ * `--all-slices`: segment every slice of `input` and write `<name>-mask.nii(.gz)` (uint8) and
+ * `<name>-prob.nii(.gz)` in its voxel grid and affine, with the mask PNG and overlay of the fullest slice.
+ * An input that cannot be taken (a multi-frame DICOM) goes into `failed` and the batch goes on.
+ */
+async function segmentVolumeRow(input: DenseInput, o: SegmentCliOptions, segment: SegmentViewsFn, failed: FileError[]): Promise<Record<string, unknown> | undefined> {
+  const bar = progressBar(stemOf(input.file), sliceCount(input), 'slices');
+  let vol: VolumeSegmentation;
+  try {
+    vol = await segmentVolume(input, toViewOptions(o), segment, { batch: o.batchSize, ...(bar.onProgress ? { onProgress: bar.onProgress } : {}) });
+  } catch (e) {
+    if (!(e instanceof MedvlmError && e.code === 'E_BAD_OPTION')) throw e;
+    failed.push(cliFileError(toFileError(input.file, e)));
+    return undefined;
+  } finally {
+    bar.stop();
+  }
+  const stem = join(o.out, stemOf(input.file));
+  const ext = o.format === 'nii' ? 'nii' : 'nii.gz';
+  const nifti = (bytes: Uint8Array): Uint8Array => (ext === 'nii.gz' ? new Uint8Array(gzipSync(bytes)) : bytes);
+  const written = { mask: `${stem}-mask.png`, maskVolume: `${stem}-mask.${ext}`, probability: `${stem}-prob.${ext}`, overlay: `${stem}-overlay.png` };
+  const { input: shownInput, segmentation: shown } = vol.shown;
+  await writeMap(written.mask, shownInput, shown.mask, shown.mask, Boolean(o.force));
+  await writeOutput(written.maskVolume, nifti(encodeNiftiUint8(vol.mask, vol.dims, vol.affine)), Boolean(o.force));
+  await writeOutput(written.probability, nifti(encodeNiftiFloat32(vol.probability, vol.dims, vol.affine, 'medvlm probability')), Boolean(o.force));
+  await writeOverlay(written.overlay, shownInput, shown.probability, Boolean(o.force), shown.mask);
+  return {
+    ...written, maskPixels: vol.maskVoxels, slices: vol.slices, shownSlice: vol.shown.index, window: vol.window,
+    ...(vol.skipped.length ? { skippedSlices: vol.skipped } : {}), dims: vol.dims,
+  };
+}
+
 /** Route 1: a model that segments from text itself (--model, default medvlm-tiny-seg). */
 async function segmentWithTextSegmenter(ok: DenseInput[], o: SegmentCliOptions, failed: FileError[]): Promise<Array<Record<string, unknown>>> {
   const segmenter = await loadTextSegmenter(o.model, { ...pipelineOptions(o), batchSize: o.batchSize });
@@ -235,6 +275,11 @@ async function segmentWithTextSegmenter(ok: DenseInput[], o: SegmentCliOptions, 
     const text = segmenter.prompts[o.text] ?? o.text;
     const threshold = o.threshold ?? segmenter.threshold;
     for (const input of ok) {
+      if (o.allSlices) {
+        const row = await segmentVolumeRow(input, o, (views) => segmentViews(segmenter, views, text, threshold), failed);
+        if (row) rows.push({ file: input.file, route: 'text-segmenter', model: segmenter.info.id, text, threshold, ...row, researchNotice: RESEARCH_NOTICE });
+        continue;
+      }
       const source = await dicomSourceOf(input, o, failed);
       if (source === null) continue;
       const [seg] = await segmentViews(segmenter, [input.view], text, threshold);
@@ -260,12 +305,26 @@ async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId
     try {
       const [text] = await encoder.encodeTexts([o.text]);
       const threshold = o.threshold ?? 0.5;
+      const viaMap = (view: RGBImage): Promise<MapSegmentation> => segmentViaMap(encoder, segmenter, view, text, { threshold, ...(o.method ? { method: o.method } : {}) });
       for (const input of ok) {
+        if (o.allSlices) {
+          const untakeable = (e: unknown): undefined => {
+            if (e instanceof MedvlmError && e.code === 'E_BAD_OPTION') return undefined; // e.g. a flat map on an empty slice: no prompt
+            throw e;
+          };
+          const row = await segmentVolumeRow(input, o, async (views) => {
+            const segs: Array<MapSegmentation | undefined> = [];
+            for (const v of views) segs.push(await viaMap(v).catch(untakeable));
+            return segs;
+          }, failed);
+          if (row) rows.push({ file: input.file, route: 'map-to-promptable', model: encoder.info.id, segmenter: segmenter.info.id, text: o.text, threshold, ...row, researchNotice: RESEARCH_NOTICE });
+          continue;
+        }
         const source = await dicomSourceOf(input, o, failed);
         if (source === null) continue;
         let seg;
         try {
-          seg = await segmentViaMap(encoder, segmenter, input.view, text, { threshold, ...(o.method ? { method: o.method } : {}) });
+          seg = await viaMap(input.view);
         } catch (e) {
           if (!(e instanceof MedvlmError && e.code === 'E_BAD_OPTION')) throw e;
           failed.push(cliFileError(toFileError(input.file, e)));
@@ -304,11 +363,18 @@ export function segmentCommand(): Command {
       return p;
     }))
     .option('--dicom-seg', 'also write <name>-seg.dcm, a DICOM Segmentation of the analysed frame (DICOM inputs; other inputs fail with E_NOT_DICOM and the batch goes on)')
+    .option('--all-slices', 'segment every slice of a NIfTI volume along --plane, viewed with one window, and write <name>-mask.nii.gz (uint8) and <name>-prob.nii.gz in its voxel grid and affine (--format nii for uncompressed); the mask PNG and overlay show the slice with the most mask voxels')
     .option('--force', 'replace existing outputs')
     .option('--json', 'print a JSON array of results');
   for (const o of [...modelOptions(DEFAULT_SEGMENTER), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (inputs: string[], o: SegmentCliOptions) => {
     if (o.method && !o.segmenter) throw new OptionError('E_BAD_OPTION', '--method chooses the map of the --segmenter route: give --segmenter too', { option: 'method' });
+    if (o.allSlices) {
+      if (o.dicomSeg || o.format === 'dcm') throw new OptionError('E_BAD_OPTION', '--all-slices writes NIfTI volumes; --dicom-seg and --format dcm cover one DICOM frame', { option: 'all-slices' });
+      if (o.slice !== undefined || o.frame !== undefined) throw new OptionError('E_BAD_OPTION', '--all-slices takes every slice: leave out --slice and --frame', { option: 'all-slices' });
+      if (cmd.getOptionValueSource('format') === 'default') o.format = 'nii.gz';
+      else if (o.format !== 'nii' && o.format !== 'nii.gz') throw new OptionError('E_BAD_OPTION', `--all-slices writes volumes: --format ${o.format} cannot hold one; use nii or nii.gz`, { option: 'format' });
+    }
     const { files, problems } = await expandInputs(inputs);
     if (files.length === 0) return reportNoInputs(problems);
     const failed: FileError[] = problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } }));

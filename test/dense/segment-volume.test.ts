@@ -1,0 +1,149 @@
+/**
+ * `medvlm segment --all-slices` on a NIfTI volume with the shipped medvlm-tiny-seg: every slice of the
+ * volume equals the one-slice path (`--slice k` with the same window) put back into the voxel grid, the
+ * mask volume is uint8 with the input's shape and affine (nibabel), the PNGs show the fullest slice, and a
+ * multi-frame DICOM in the batch fails alone. The volume is a real image (a bundled MR sample) stacked
+ * with a different gain per slice, in RPS voxel order (the axial view, columns to the patient's left, flips
+ * the columns), so that flips and the shared window both matter.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/core/paths.js';
+import { medvlmAsync } from '../support/spawn-cli.js';
+
+const root = packageRoot();
+const PY = '/usr/bin/python3';
+const pyOk = existsSync(PY) && spawnSync(PY, ['-c', 'import nibabel, numpy, pydicom, PIL'], { encoding: 'utf8' }).status === 0;
+if (!pyOk) console.warn('[segment-volume] skipped: /usr/bin/python3 with nibabel, numpy, pydicom and PIL not found');
+const sample = join(root, 'samples', 'vqarad-head-mr-1.jpg');
+
+function py(code: string): string {
+  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout;
+}
+
+interface Row {
+  file: string;
+  mask: string;
+  maskVolume: string;
+  probability: string;
+  overlay: string;
+  maskPixels: number;
+  slices: number;
+  shownSlice: number;
+  threshold: number;
+  window: { center: number; width: number; source: string };
+  dims: number[];
+  error?: { code: string; message: string };
+}
+
+describe.skipIf(!pyOk)('medvlm segment --all-slices (medvlm-tiny-seg)', () => {
+  let dir: string;
+  let volume: string;
+  let multiframe: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'medvlm-segvol-'));
+    volume = join(dir, 'mr.nii.gz');
+    multiframe = join(dir, 'mf.dcm');
+    py(`
+import numpy as np, nibabel as nib, pydicom
+from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+g = np.asarray(Image.open(${JSON.stringify(sample)}).convert('L').resize((96, 80)), dtype=np.float32)
+# voxel (i, j, k) with i along columns, j along rows; slice k has gain 0.4 + 0.25 k
+vol = np.stack([g.T * (0.4 + 0.25 * k) + 7 * k for k in range(6)], axis=2).astype(np.int16)
+aff = np.array([[0.9, 0, 0, -40], [0, -0.9, 0, 30], [0, 0, 3.0, -12], [0, 0, 0, 1]])
+nib.save(nib.Nifti1Image(vol, aff), ${JSON.stringify(volume)})
+ds = Dataset(); ds.file_meta = FileMetaDataset()
+ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+ds.file_meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.4'
+ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID; ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
+ds.Modality = 'MR'; ds.Rows = 32; ds.Columns = 32; ds.NumberOfFrames = 3
+ds.SamplesPerPixel = 1; ds.PhotometricInterpretation = 'MONOCHROME2'
+ds.BitsAllocated = 16; ds.BitsStored = 16; ds.HighBit = 15; ds.PixelRepresentation = 0
+ds.PixelData = (np.arange(3 * 32 * 32) % 4096).astype(np.uint16).tobytes()
+ds.is_little_endian = True; ds.is_implicit_VR = False
+ds.save_as(${JSON.stringify(multiframe)}, write_like_original=False)
+`);
+  });
+
+  it('each slice equals the one-slice path with the same window; uint8 mask volume in the input grid; a multi-frame DICOM fails alone', async () => {
+    const out = join(dir, 'all');
+    const r = await medvlmAsync(['segment', volume, multiframe, '--text', 'lesion', '--out', out, '--all-slices', '--json']);
+    expect(r.code, r.stderr).toBe(3); // the DICOM's error, after the volume was written
+    const rows = JSON.parse(r.stdout) as Row[];
+    const dcm = rows.find((x) => x.file === multiframe)!;
+    expect(dcm.error?.code).toBe('E_BAD_OPTION');
+    expect(dcm.error?.message).toMatch(/3 frames.*NIfTI/);
+    const row = rows.find((x) => x.file === volume)!;
+    expect(row.slices).toBe(6);
+    expect(row.dims).toEqual([96, 80, 6]);
+    expect(row.maskVolume.endsWith('-mask.nii.gz')).toBe(true);
+    expect(row.window.source).toMatch(/percentile/); // auto on int16 data: resolved once, on the whole volume
+
+    // the one-slice path at k = 0, 2 and 5 with the window the volume run used
+    const win = `${row.window.center},${row.window.width}`;
+    const singles: string[] = [];
+    for (const k of [0, 2, 5]) {
+      const o = join(dir, `one-${k}`);
+      const s = await medvlmAsync(['segment', volume, '--text', 'lesion', '--out', o, '--slice', String(k), `--window=${win}`, '--format', 'nii.gz', '--json']);
+      expect(s.code, s.stderr).toBe(0);
+      singles.push((JSON.parse(s.stdout) as Row[])[0].probability);
+    }
+    const facts = JSON.parse(py(`
+import json, numpy as np, nibabel as nib
+from PIL import Image
+src = nib.load(${JSON.stringify(volume)}); m = nib.load(${JSON.stringify(row.maskVolume)}); p = nib.load(${JSON.stringify(row.probability)})
+P = p.get_fdata(dtype=np.float32); M = np.asarray(m.dataobj)
+diffs = []
+for k, f in zip([0, 2, 5], ${JSON.stringify(singles)}):
+    one = nib.load(f).get_fdata(dtype=np.float32)
+    diffs.append(float(np.abs(one[:, :, k] - P[:, :, k]).max()))
+    others = [j for j in range(6) if j != k]
+    assert np.all(one[:, :, others] == 0), 'the one-slice map lies on its slice only'
+per_slice = [int(M[:, :, k].sum()) for k in range(6)]
+near = np.abs(P - ${row.threshold}) < 1e-4
+png = np.asarray(Image.open(${JSON.stringify(row.mask)}))
+# nibabel's own reorientation to L, P, S: display pixel (r, c) of an axial view is voxel (c, r) there
+lps = nib.orientations.ornt_transform(nib.orientations.io_orientation(m.affine), nib.orientations.axcodes2ornt(('L', 'P', 'S')))
+shown = nib.orientations.apply_orientation(M, lps)[:, :, ${row.shownSlice}].T
+print(json.dumps({
+  'shape': list(m.shape), 'dtype': str(m.get_data_dtype()), 'values': sorted(np.unique(M).tolist()),
+  'affine_equal': bool(np.allclose(m.affine, src.affine, atol=1e-5) and np.allclose(p.affine, src.affine, atol=1e-5)),
+  'diffs': diffs, 'mask_is_threshold': bool(np.all(((M == 1) == (P >= ${row.threshold})) | near)),
+  'per_slice': per_slice, 'png_shape': list(png.shape), 'png_255': int((png == 255).sum()),
+  'png_equals_slice': bool(np.array_equal(png == 255, shown == 1)),
+}))
+`)) as { shape: number[]; dtype: string; values: number[]; affine_equal: boolean; diffs: number[]; mask_is_threshold: boolean; per_slice: number[]; png_shape: number[]; png_255: number; png_equals_slice: boolean };
+
+    expect(facts.shape).toEqual([96, 80, 6]);
+    expect(facts.dtype).toBe('uint8');
+    expect(facts.values.every((v) => v === 0 || v === 1)).toBe(true);
+    expect(facts.affine_equal).toBe(true);
+    for (const d of facts.diffs) expect(d).toBeLessThan(1e-4); // batched vs one view through ONNX Runtime
+    expect(facts.mask_is_threshold).toBe(true);
+    expect(facts.per_slice.reduce((a, b) => a + b, 0)).toBe(row.maskPixels);
+    // the PNGs show the fullest slice, in the view's orientation (80 rows × 96 columns, one grey channel)
+    expect(row.shownSlice).toBe(facts.per_slice.indexOf(Math.max(...facts.per_slice)));
+    expect(facts.png_shape).toEqual([80, 96]);
+    expect(facts.png_255).toBe(facts.per_slice[row.shownSlice]);
+    expect(facts.png_equals_slice).toBe(true);
+    expect(existsSync(row.overlay)).toBe(true);
+  }, 300_000);
+
+  it('refuses what cannot hold a volume: --dicom-seg, --format png, --slice (exit 2, one line)', async () => {
+    for (const extra of [['--dicom-seg'], ['--format', 'png'], ['--slice', '2']]) {
+      const r = await medvlmAsync(['segment', volume, '--text', 'lesion', '--out', join(dir, 'bad'), '--all-slices', ...extra]);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/E_BAD_OPTION/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dir, 'bad'))).toBe(false);
+    }
+  }, 120_000);
+});
