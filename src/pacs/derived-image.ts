@@ -193,6 +193,7 @@ export function commonAttributes(src: SourceFrame, o: {
     SeriesTime: dicomTime(o.now),
     ...(src.bodyPartExamined ? { BodyPartExamined: src.bodyPartExamined } : {}),
     ...(src.frameOfReferenceUid ? { FrameOfReferenceUID: src.frameOfReferenceUid, PositionReferenceIndicator: '' } : {}),
+    ...(hasPlaneGeometry(src) ? {} : { PatientOrientation: '' }), // Type 2C: needed when the frames carry no plane orientation
     Manufacturer: 'medvlm',
     ManufacturerModelName: 'medvlm',
     DeviceSerialNumber: '0',

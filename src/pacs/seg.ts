@@ -15,9 +15,35 @@ export const SEGMENTATION_STORAGE = '1.2.840.10008.5.1.4.1.1.66.4';
 /** Series number of medvlm segmentation series. */
 export const SEG_SERIES_NUMBER = 9903;
 
-/** Segmented property codes: SNOMED CT "Morphologically altered structure" / "Lesion" (CID 7150 / 7151 family). */
+/** Segmented property category: SNOMED CT "Morphologically Altered Structure" (CID 7150). */
 export const SEGMENT_CATEGORY = { CodeValue: '49755003', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Morphologically Altered Structure' };
+/** The generic segmented property type, for a prompt that names none of {@link SEGMENT_TYPES}. */
 export const SEGMENT_TYPE = { CodeValue: '52988006', CodingSchemeDesignator: 'SCT', CodeMeaning: 'Lesion' };
+
+type Code = typeof SEGMENT_TYPE;
+const sct = (CodeValue: string, CodeMeaning: string): Code => ({ CodeValue, CodingSchemeDesignator: 'SCT', CodeMeaning });
+
+/**
+ * Property types (SNOMED CT morphologies of the "Morphologically Altered Structure" category) for words a
+ * prompt may hold, most specific first. The codes are those of DICOM's segmentation context groups as dcmqi
+ * lists them, plus Polyp (41329004), a SNOMED CT morphology the groups do not list.
+ */
+export const SEGMENT_TYPES: ReadonlyArray<{ words: RegExp; code: Code }> = [
+  { words: /\bpolyps?\b/i, code: sct('41329004', 'Polyp') },
+  { words: /\b(tumou?rs?|neoplasms?|cancers?|carcinomas?|gliomas?|malignan\w*)\b/i, code: sct('108369006', 'Neoplasm') },
+  { words: /\bnodules?\b/i, code: sct('27925004', 'Nodule') },
+  { words: /\bcysts?\b/i, code: sct('367643001', 'Cyst') },
+  { words: /\b(o?edema)\b/i, code: sct('79654002', 'Edema') },
+  { words: /\b(ha?emorrhages?|bleed\w*)\b/i, code: sct('50960005', 'Hemorrhage') },
+  { words: /\babscess(es)?\b/i, code: sct('44132006', 'Abscess') },
+  { words: /\bnecrosis\b/i, code: sct('6574001', 'Necrosis') },
+  { words: /\bmass(es)?\b/i, code: sct('4147007', 'Mass') },
+];
+
+/** The segmented property type for a text prompt: the first of {@link SEGMENT_TYPES} it names, else Lesion. */
+export function segmentTypeFor(prompt: string): Code {
+  return SEGMENT_TYPES.find((t) => t.words.test(prompt))?.code ?? SEGMENT_TYPE;
+}
 
 /** What goes into one segmentation. */
 export interface SegmentationInput {
@@ -93,7 +119,7 @@ export function buildSegmentation(input: SegmentationInput): DerivedInstance {
           },
         ],
         SegmentedPropertyCategoryCodeSequence: [SEGMENT_CATEGORY],
-        SegmentedPropertyTypeCodeSequence: [SEGMENT_TYPE],
+        SegmentedPropertyTypeCodeSequence: [segmentTypeFor(input.label)],
       },
     ],
     NumberOfFrames: 1,

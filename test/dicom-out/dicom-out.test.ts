@@ -54,7 +54,8 @@ d = pydicom.dcmread(${JSON.stringify(seg)}); s = pydicom.dcmread(${JSON.stringif
 sh = d.SharedFunctionalGroupsSequence[0]; pf = d.PerFrameFunctionalGroupsSequence[0]
 src_ref = pf.DerivationImageSequence[0].SourceImageSequence[0]
 print(json.dumps({
-  "sopClass": d.SOPClassUID, "rows": d.Rows, "columns": d.Columns, "frames": int(d.NumberOfFrames),
+  "sopClass": d.SOPClassUID, "rows": d.Rows,
+  "propertyType": d.SegmentSequence[0].SegmentedPropertyTypeCodeSequence[0].CodeValue if "SegmentSequence" in d else None, "columns": d.Columns, "frames": int(d.NumberOfFrames),
   "refSop": src_ref.ReferencedSOPInstanceUID, "refSeries": d.ReferencedSeriesSequence[0].SeriesInstanceUID,
   "refSeriesSop": d.ReferencedSeriesSequence[0].ReferencedInstanceSequence[0].ReferencedSOPInstanceUID,
   "spacing": [float(x) for x in sh.PixelMeasuresSequence[0].PixelSpacing],
@@ -136,6 +137,7 @@ describe.skipIf(missing.length > 0)('DICOM outputs of map and segment', () => {
 
     const d = describeDicom(seg, source);
     expect(d.sopClass).toBe('1.2.840.10008.5.1.4.1.1.66.4');
+    expect(d.propertyType).toBe('52988006'); // "lesion" names no more specific morphology
     expect(d.frames).toBe(1);
     expectSameGeometry(d);
     // the frame, decoded by pydicom, equals the mask PNG (0/255) pixel for pixel
@@ -173,6 +175,26 @@ print(json.dumps({"sopClass": d.SOPClassUID, "label": rw.LUTLabel, "lo": float(a
     expect(p.lo as number).toBeGreaterThanOrEqual(0);
     expect(p.hi as number).toBeLessThanOrEqual(1);
     expect(p.agree).toBe(p.n);
+  }, 180_000);
+
+  it.skipIf(!!tiny.skip)('segment --dicom-seg of a source without a Frame of Reference: still valid (empty PatientOrientation); the prompt "colon polyp" gives type Polyp', async () => {
+    const bare = join(dir, 'no-for.dcm');
+    py(`
+import pydicom
+d = pydicom.dcmread(${JSON.stringify(source)})
+for k in ('FrameOfReferenceUID', 'PositionReferenceIndicator'):
+    if k in d: delattr(d, k)
+d.save_as(${JSON.stringify(bare)})`);
+    const r = await medvlmAsync(['segment', bare, '--text', 'colon polyp', '--model', tiny.dir!, '--threshold', '0.51', '--out', join(dir, 'seg-nofor'), '--dicom-seg', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const [row] = JSON.parse(r.stdout) as Array<{ dicomSeg: string }>;
+    expect(dciodvfyErrors(row.dicomSeg)).toEqual([]); // before: "Missing attribute Type 2C ... PatientOrientation"
+    const facts = JSON.parse(py(`
+import json, pydicom
+d = pydicom.dcmread(${JSON.stringify(row.dicomSeg)})
+t = d.SegmentSequence[0].SegmentedPropertyTypeCodeSequence[0]
+print(json.dumps({"for": "FrameOfReferenceUID" in d, "orientation": "PatientOrientation" in d, "type": [t.CodeValue, t.CodingSchemeDesignator, t.CodeMeaning]}))`)) as { for: boolean; orientation: boolean; type: string[] };
+    expect(facts).toEqual({ for: false, orientation: true, type: ['41329004', 'SCT', 'Polyp'] });
   }, 180_000);
 
   it.skipIf(!!tiny.skip)('segment --dicom-seg --frame 2 of an enhanced multi-frame MR: the SEG references frame 3 (1-based) with that frame\'s own position', async () => {
