@@ -2,6 +2,7 @@
  * One input made ready for a dense task: decoded once, its model view with the slice decisions, so a
  * map made on the view can go back into the input's geometry (NIfTI in → NIfTI out with its affine).
  */
+import { OptionError } from '../core/errors.js';
 import { decodeInput, type ImageInput } from '../io/image-input.js';
 import type { MedicalImage, RGBImage } from '../io/types.js';
 import type { Affine } from '../io/nifti-affine.js';
@@ -78,4 +79,34 @@ export function volumeSlices(input: DenseInput, view: ViewOptions = {}): VolumeS
       return { file: input.file, image: img, slice: details.slice, view: details.rgb };
     },
   };
+}
+
+/**
+ * Run `fn` on the views of every slice of `slices`, `batch` at a time, and hand each slice's result to
+ * `each` in slice order; `onProgress(done, total)` after each batch.
+ */
+export async function overSlices<T>(
+  slices: VolumeSlices, batch: number, fn: (views: RGBImage[]) => Promise<T[]>, each: (index: number, slice: DenseInput, result: T) => void,
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  const size = Math.max(1, batch);
+  for (let start = 0; start < slices.count; start += size) {
+    const inputs = Array.from({ length: Math.min(size, slices.count - start) }, (_, i) => slices.at(start + i));
+    const results = await fn(inputs.map((s) => s.view));
+    for (const [i, r] of results.entries()) each(start + i, inputs[i], r);
+    onProgress?.(Math.min(slices.count, start + size), slices.count);
+  }
+}
+
+/**
+ * The input's volume as the target of per-slice maps: `slices`, the voxel grid and affine (NIfTI inputs), or
+ * E_BAD_OPTION for a multi-frame image without one (a DICOM series: convert it to NIfTI first).
+ */
+export function volumeTarget(input: DenseInput, view: ViewOptions = {}): { slices: VolumeSlices; dims: [number, number, number]; affine: Affine } {
+  const slices = volumeSlices(input, view);
+  if (slices.count > 1 && !(input.image.format === 'nifti' && Array.isArray(input.image.meta.affine))) {
+    throw new OptionError('E_BAD_OPTION', `${input.file}: volume outputs are written in a NIfTI's voxel grid and affine, and this ${input.image.format.toUpperCase()} has ${slices.count} frames; convert the series to NIfTI first (e.g. dcm2niix) or analyse one frame`, { file: input.file });
+  }
+  const { dims, affine } = mapInInputGeometry(input, new Float32Array(input.view.width * input.view.height));
+  return { slices, dims, affine };
 }

@@ -8,7 +8,7 @@ import type { RGBImage } from '../io/types.js';
 import { writeSliceInto } from '../transforms/dense-geometry.js';
 import type { ViewOptions } from '../transforms/index.js';
 import type { ProgressFn } from './batch.js';
-import { mapInInputGeometry, volumeSlices, type DenseInput } from './dense-input.js';
+import { overSlices, volumeTarget, type DenseInput } from './dense-input.js';
 import type { ViewSegmentation } from './segment.js';
 
 /** Segments views; `undefined` for a view the segmenter cannot take (e.g. a flat map gives no prompt). */
@@ -37,38 +37,27 @@ export interface VolumeSegmentation {
 export async function segmentVolume(
   input: DenseInput, view: ViewOptions, segment: SegmentViewsFn, opts: { batch?: number; onProgress?: ProgressFn } = {},
 ): Promise<VolumeSegmentation> {
-  const slices = volumeSlices(input, view);
-  if (slices.count > 1 && !(input.image.format === 'nifti' && Array.isArray(input.image.meta.affine))) {
-    throw new OptionError('E_BAD_OPTION', `${input.file}: volume outputs are written in a NIfTI's voxel grid and affine, and this ${input.image.format.toUpperCase()} has ${slices.count} frames; convert the series to NIfTI first (e.g. dcm2niix) or segment one frame`, { file: input.file });
-  }
-  const { dims, affine } = mapInInputGeometry(input, new Float32Array(input.view.width * input.view.height));
+  const { slices, dims, affine } = volumeTarget(input, view);
   const probability = new Float32Array(dims[0] * dims[1] * dims[2]);
   const mask = new Uint8Array(probability.length);
-  const batch = Math.max(1, opts.batch ?? 8);
   const skipped: number[] = [];
+  const middle = Math.floor(slices.count / 2);
   let best: { index: number; voxels: number; input: DenseInput; segmentation: ViewSegmentation } | undefined;
   let maskVoxels = 0;
-  for (let start = 0; start < slices.count; start += batch) {
-    const inputs = Array.from({ length: Math.min(batch, slices.count - start) }, (_, i) => slices.at(start + i));
-    const segs = await segment(inputs.map((s) => s.view));
-    for (const [i, seg] of segs.entries()) {
-      const index = start + i;
-      if (!seg) {
-        skipped.push(index);
-        continue;
-      }
-      writeSliceInto(probability, input.image, inputs[i].slice, seg.probability.data);
-      writeSliceInto(mask, input.image, inputs[i].slice, seg.mask.data);
-      const voxels = seg.mask.data.reduce((a, v) => a + (v > 0 ? 1 : 0), 0);
-      maskVoxels += voxels;
-      // the fullest slice, else (no mask anywhere) the one nearest the middle
-      const middle = Math.floor(slices.count / 2);
-      if (!best || voxels > best.voxels || (voxels === best.voxels && Math.abs(index - middle) < Math.abs(best.index - middle))) {
-        best = { index, voxels, input: inputs[i], segmentation: seg };
-      }
+  await overSlices(slices, opts.batch ?? 8, segment, (index, slice, seg) => {
+    if (!seg) {
+      skipped.push(index);
+      return;
     }
-    opts.onProgress?.(Math.min(slices.count, start + batch), slices.count, input.file);
-  }
+    writeSliceInto(probability, input.image, slice.slice, seg.probability.data);
+    writeSliceInto(mask, input.image, slice.slice, seg.mask.data);
+    const voxels = seg.mask.data.reduce((a, v) => a + (v > 0 ? 1 : 0), 0);
+    maskVoxels += voxels;
+    // the fullest slice, else (no mask anywhere) the one nearest the middle
+    if (!best || voxels > best.voxels || (voxels === best.voxels && Math.abs(index - middle) < Math.abs(best.index - middle))) {
+      best = { index, voxels, input: slice, segmentation: seg };
+    }
+  }, (done, total) => opts.onProgress?.(done, total, input.file));
   if (!best) throw new OptionError('E_BAD_OPTION', `${input.file}: the segmenter could take none of its ${slices.count} slices`, { file: input.file });
   return {
     dims, affine, probability, mask, maskVoxels, slices: slices.count, window: slices.window, skipped,

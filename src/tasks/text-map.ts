@@ -5,6 +5,10 @@
  */
 import { dot } from '../core/vectors.js';
 import type { DualEncoder, RGBImage } from '../models/capabilities.js';
+import type { Affine } from '../io/nifti-affine.js';
+import { writeSliceInto } from '../transforms/dense-geometry.js';
+import type { ViewOptions } from '../transforms/index.js';
+import { overSlices, volumeTarget, type DenseInput, type VolumeSlices } from './dense-input.js';
 import { denseMaps, type DenseMap, type DenseMapOptions } from './dense-map.js';
 
 /** The similarity map of `view` for `text`. */
@@ -23,4 +27,40 @@ export function mapRange(data: ArrayLike<number>): [number, number] {
     hi = Math.max(hi, data[i]);
   }
   return [lo, hi];
+}
+
+/** A text map over every slice of a volume, in the input's voxel grid. */
+export interface VolumeMap {
+  dims: [number, number, number];
+  affine: Affine;
+  /** Cosine similarity per voxel. */
+  data: Float32Array;
+  slices: number;
+  method: DenseMap['method'];
+  /** The one window every slice was viewed with. */
+  window: VolumeSlices['window'];
+  /** The slice holding the map's maximum: for the overlay people look at. */
+  shown: { index: number; input: DenseInput; map: DenseMap };
+}
+
+/** The similarity map of every slice of `input` for `text`, `batch` slices per model call. */
+export async function textMapVolume(
+  encoder: DualEncoder, input: DenseInput, view: ViewOptions, text: string, opts: DenseMapOptions & { batch?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<VolumeMap> {
+  const { slices, dims, affine } = volumeTarget(input, view);
+  const [t] = await encoder.encodeTexts([text]);
+  const data = new Float32Array(dims[0] * dims[1] * dims[2]);
+  let shown: VolumeMap['shown'] | undefined;
+  let peak = -Infinity;
+  const mapOpts: DenseMapOptions = { ...(opts.method ? { method: opts.method } : {}), ...(opts.windowScales ? { windowScales: opts.windowScales } : {}) };
+  await overSlices(slices, opts.batch ?? 8, (views) => denseMaps(encoder, views, (e) => dot(e, t), mapOpts), (index, slice, map) => {
+    writeSliceInto(data, input.image, slice.slice, map.data);
+    const [, hi] = mapRange(map.data);
+    if (hi > peak) {
+      peak = hi;
+      shown = { index, input: slice, map };
+    }
+  }, opts.onProgress);
+  const s = shown!;
+  return { dims, affine, data, slices: slices.count, method: s.map.method, window: slices.window, shown: s };
 }

@@ -1,5 +1,5 @@
 /**
- * `medvlm segment --all-slices` on a NIfTI volume with the shipped medvlm-tiny-seg: every slice of the
+ * `medvlm segment --all-slices` (and `map --all-slices`, medvlm-tiny) on a NIfTI volume with the shipped medvlm-tiny-seg: every slice of the
  * volume equals the one-slice path (`--slice k` with the same window) put back into the voxel grid, the
  * mask volume is uint8 with the input's shape and affine (nibabel), the PNGs show the fullest slice, and a
  * multi-frame DICOM in the batch fails alone. The volume is a real image (a bundled MR sample) stacked
@@ -137,6 +137,35 @@ print(json.dumps({
     expect(existsSync(row.overlay)).toBe(true);
   }, 300_000);
 
+  it('map --all-slices: one float NIfTI in the input grid whose slices equal the one-slice maps; the overlay is the peak slice', async () => {
+    const r = await medvlmAsync(['map', volume, '--text', 'lesion', '--all-slices', '--out', join(dir, 'map.nii.gz'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const row = JSON.parse(r.stdout) as { out: string; overlay: string; slices: number; shownSlice: number; window: { center: number; width: number }; dims: number[]; mapRange: number[] };
+    expect([row.slices, row.dims]).toEqual([6, [96, 80, 6]]);
+    const win = `${row.window.center},${row.window.width}`;
+    const singles: string[] = [];
+    for (const k of [1, 4]) {
+      const one = join(dir, `map-${k}.nii.gz`);
+      const s = await medvlmAsync(['map', volume, '--text', 'lesion', '--slice', String(k), `--window=${win}`, '--out', one]);
+      expect(s.code, s.stderr).toBe(0);
+      singles.push(one);
+    }
+    const facts = JSON.parse(py(`
+import json, numpy as np, nibabel as nib
+src = nib.load(${JSON.stringify(volume)}); v = nib.load(${JSON.stringify(row.out)}); V = v.get_fdata(dtype=np.float32)
+diffs = [float(np.abs(nib.load(f).get_fdata(dtype=np.float32)[:, :, k] - V[:, :, k]).max()) for k, f in zip([1, 4], ${JSON.stringify(singles)})]
+print(json.dumps({'dtype': str(v.get_data_dtype()), 'affine_equal': bool(np.allclose(v.affine, src.affine, atol=1e-5)), 'diffs': diffs,
+  'peak_slice': int(np.argmax(V.reshape(-1, 6).max(axis=0))), 'range': [float(V.min()), float(V.max())]}))
+`)) as { dtype: string; affine_equal: boolean; diffs: number[]; peak_slice: number; range: number[] };
+    expect(facts.dtype).toBe('float32');
+    expect(facts.affine_equal).toBe(true);
+    for (const d of facts.diffs) expect(d).toBeLessThan(1e-4);
+    expect(row.shownSlice).toBe(facts.peak_slice);
+    expect(row.mapRange[0]).toBeCloseTo(facts.range[0], 5);
+    expect(row.mapRange[1]).toBeCloseTo(facts.range[1], 5);
+    expect(existsSync(row.overlay)).toBe(true);
+  }, 300_000);
+
   it('refuses what cannot hold a volume: --dicom-seg, --format png, --slice (exit 2, one line)', async () => {
     for (const extra of [['--dicom-seg'], ['--format', 'png'], ['--slice', '2']]) {
       const r = await medvlmAsync(['segment', volume, '--text', 'lesion', '--out', join(dir, 'bad'), '--all-slices', ...extra]);
@@ -145,5 +174,8 @@ print(json.dumps({
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(dir, 'bad'))).toBe(false);
     }
+    const m = await medvlmAsync(['map', volume, '--text', 'lesion', '--all-slices', '--out', join(dir, 'bad.png')]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/--out .*bad\.png cannot hold one.*\[E_BAD_OPTION\]/);
   }, 120_000);
 });

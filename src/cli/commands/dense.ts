@@ -11,7 +11,7 @@ import { AnomalyDetector } from '../../tasks/anomaly.js';
 import { toFileError, type FileError } from '../../tasks/batch.js';
 import { prepareDenseInput, sliceCount, type DenseInput } from '../../tasks/dense-input.js';
 import { MAP_METHODS, type MapMethod } from '../../tasks/dense-map.js';
-import { mapRange, textMap } from '../../tasks/text-map.js';
+import { mapRange, textMap, textMapVolume } from '../../tasks/text-map.js';
 import { segmentViaMap, segmentViews, type ViewSegmentation } from '../../tasks/segment.js';
 import { segmentVolume, type SegmentViewsFn, type VolumeSegmentation } from '../../tasks/segment-volume.js';
 import { encodeNiftiFloat32, encodeNiftiUint8 } from '../../io/dense-write.js';
@@ -37,6 +37,7 @@ const methodOption = (): Option => new Option('--method <method>', 'patch grid, 
 
 interface MapCliOptions extends ModelCliOptions, ViewCliOptions {
   text: string;
+  allSlices?: boolean;
   out?: string;
   overlay?: string;
   method?: MapMethod;
@@ -53,10 +54,12 @@ export function mapCommand(): Command {
     .option('-o, --out <file>', 'map file: .png (min-max scaled grey), .npy, .nii/.nii.gz (raw cosine similarity) or .dcm (DICOM Parametric Map of the raw similarity; DICOM inputs only); default <name>-map.png')
     .option('--overlay <file>', 'overlay PNG (default: next to --out, <name>-overlay.png)')
     .addOption(methodOption())
+    .option('--all-slices', 'map every slice of a NIfTI volume along --plane, viewed with one window, into one NIfTI (default <name>-map.nii.gz) in its voxel grid and affine; the overlay shows the slice holding the maximum')
     .option('--force', 'replace existing outputs')
     .option('--json', 'print the result as JSON');
   for (const o of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (file: string, o: MapCliOptions) => {
+    if (o.allSlices) return mapVolumeAction(file, o);
     const outPath = o.out ?? `${stemOf(file)}-map.png`;
     const dicomOut = /\.dcm$/i.test(outPath);
     if (!dicomOut) mapFormat(outPath, '--out');
@@ -87,6 +90,41 @@ export function mapCommand(): Command {
       await encoder.dispose();
     }
   });
+}
+
+/** `map --all-slices`: the similarity of every slice, as one NIfTI in the input's grid, plus the overlay of the peak slice. */
+async function mapVolumeAction(file: string, o: MapCliOptions): Promise<void> {
+  const outPath = o.out ?? `${stemOf(file)}-map.nii.gz`;
+  if (!/\.nii(\.gz)?$/i.test(outPath)) throw new OptionError('E_BAD_OPTION', `--all-slices writes a volume: --out ${outPath} cannot hold one; use a .nii or .nii.gz name`, { option: 'out' });
+  if (o.slice !== undefined || o.frame !== undefined) throw new OptionError('E_BAD_OPTION', '--all-slices takes every slice: leave out --slice and --frame', { option: 'all-slices' });
+  const overlayPath = o.overlay ?? outPath.replace(/(\.nii\.gz|\.nii)$/i, '') + '-overlay.png';
+  const input = await prepareDenseInput(file, toViewOptions(o));
+  const bar = progressBar(stemOf(file), sliceCount(input), 'slices');
+  const encoder = await loadDualEncoder(o.model, pipelineOptions(o));
+  try {
+    const vol = await textMapVolume(encoder, input, toViewOptions(o), o.text, {
+      ...(o.method ? { method: o.method } : {}), ...(o.batchSize ? { batch: o.batchSize } : {}), ...(bar.onProgress ? { onProgress: (d, t) => bar.onProgress!(d, t, file) } : {}),
+    });
+    bar.stop();
+    const nii = encodeNiftiFloat32(vol.data, vol.dims, vol.affine, 'medvlm cosine similarity');
+    await writeOutput(outPath, /\.gz$/i.test(outPath) ? new Uint8Array(gzipSync(nii)) : nii, Boolean(o.force));
+    const [lo, hi] = mapRange(vol.data);
+    const m = vol.shown.map;
+    // the peak slice, scaled by the whole volume's range, so slices compare
+    await writeOverlay(overlayPath, vol.shown.input, { width: m.width, height: m.height, data: m.data.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0)) }, Boolean(o.force));
+    const result = {
+      file: input.file, text: o.text, model: encoder.info.id, method: vol.method, dims: vol.dims, slices: vol.slices, shownSlice: vol.shown.index,
+      window: vol.window, mapRange: [lo, hi], out: outPath, overlay: overlayPath, researchNotice: RESEARCH_NOTICE,
+    };
+    if (o.json) out(JSON.stringify(result, null, 2));
+    else {
+      out(`# ${RESEARCH_NOTICE}`);
+      out(`${input.file}: "${o.text}" map of ${vol.slices} slices (${vol.method}, cosine ${lo.toFixed(3)}..${hi.toFixed(3)}, peak on slice ${vol.shown.index}) → ${outPath}, overlay ${overlayPath}`);
+    }
+  } finally {
+    bar.stop();
+    await encoder.dispose();
+  }
 }
 
 /** Read inputs one by one as dense inputs; bad files become FileErrors and the batch goes on. */
