@@ -10,11 +10,11 @@ import { loadDualEncoder, loadPromptableSegmenter, loadTextSegmenter } from '../
 import { AnomalyDetector } from '../../tasks/anomaly.js';
 import { toFileError, type FileError } from '../../tasks/batch.js';
 import { prepareDenseInput, sliceCount, type DenseInput } from '../../tasks/dense-input.js';
-import { MAP_METHODS, type MapMethod } from '../../tasks/dense-map.js';
+import { MAP_METHODS, type DenseMap, type MapMethod } from '../../tasks/dense-map.js';
 import { mapRange, textMap, textMapVolume } from '../../tasks/text-map.js';
 import { segmentViaMap, segmentViews, type ViewSegmentation } from '../../tasks/segment.js';
 import { segmentVolume, type SegmentViewsFn, type VolumeSegmentation } from '../../tasks/segment-volume.js';
-import { encodeNiftiFloat32, encodeNiftiUint8 } from '../../io/dense-write.js';
+import { encodeMapPng, encodeNiftiFloat32, encodeNiftiUint8, encodeOverlayPng } from '../../io/dense-write.js';
 import type { RGBImage } from '../../io/types.js';
 import { progressBar } from '../progress.js';
 import { minMaxNormalise } from '../../transforms/dense-resample.js';
@@ -127,17 +127,29 @@ async function mapVolumeAction(file: string, o: MapCliOptions): Promise<void> {
   }
 }
 
-/** Read inputs one by one as dense inputs; bad files become FileErrors and the batch goes on. */
-async function readInputs(files: string[], o: ViewCliOptions): Promise<{ ok: DenseInput[]; failed: FileError[] }> {
-  const ok: DenseInput[] = [];
-  const failed: FileError[] = [];
+/**
+ * Read inputs one at a time as dense inputs, for a caller that is done with each before the next: a folder
+ * of any size is never held in memory at once. Bad files go into `failed` and the batch goes on;
+ * `onRead(done, total)` after each file.
+ */
+async function* streamInputs(files: string[], o: ViewCliOptions, failed: FileError[], onRead?: (done: number, total: number, name: string) => void): AsyncGenerator<DenseInput> {
   for (const [i, f] of files.entries()) {
+    let input: DenseInput | undefined;
     try {
-      ok.push(await prepareDenseInput(f, toViewOptions(o), i));
+      input = await prepareDenseInput(f, toViewOptions(o), i);
     } catch (e) {
       failed.push(cliFileError(toFileError(f, e)));
     }
+    if (input) yield input;
+    onRead?.(i + 1, files.length, f);
   }
+}
+
+/** Read all of `files` as dense inputs (a few references); bad files become FileErrors and the batch goes on. */
+async function readInputs(files: string[], o: ViewCliOptions): Promise<{ ok: DenseInput[]; failed: FileError[] }> {
+  const ok: DenseInput[] = [];
+  const failed: FileError[] = [];
+  for await (const input of streamInputs(files, o, failed)) ok.push(input);
   return { ok, failed };
 }
 
@@ -182,27 +194,42 @@ export function anomalyCommand(): Command {
       normals = r.ok;
       failed.push(...r.failed);
     } else if (o.k !== undefined) throw new OptionError('E_BAD_OPTION', '--k needs --normal DIR (the references to take k from)', { option: 'k' });
-    const { ok, failed: bad } = await readInputs(files, o);
-    failed.push(...bad);
     const encoder = await loadDualEncoder(o.model, pipelineOptions(o));
+    const bar = progressBar('anomaly', files.length);
     try {
       const detector = await AnomalyDetector.create(encoder, { object: o.object, normals: normals.map((n) => n.view), ...(o.method ? { method: o.method } : {}) });
-      const scored = await detector.score(ok.map((i) => i.view));
-      const rows = scored.map((s, i) => ({ file: ok[i].file, score: s.score }));
+      // scored a batch at a time as the files are read; with --maps only each view and its map are kept (the
+      // maps are scaled by the whole run's range, so they are written at the end)
+      const rows: Array<{ file: string; score: number }> = [];
+      const kept: Array<{ file: string; view: RGBImage; map: DenseMap }> = [];
+      let batch: DenseInput[] = [];
+      const flush = async (): Promise<void> => {
+        const scored = await detector.score(batch.map((i) => i.view));
+        for (const [i, s] of scored.entries()) {
+          rows.push({ file: batch[i].file, score: s.score });
+          if (o.maps) kept.push({ file: batch[i].file, view: batch[i].view, map: s.map });
+        }
+        batch = [];
+      };
+      for await (const input of streamInputs(files, o, failed, bar.onProgress)) {
+        batch.push(input);
+        if (batch.length >= o.batchSize) await flush();
+      }
+      if (batch.length) await flush();
+      bar.stop();
       if (o.maps) {
         let lo = Infinity;
         let hi = -Infinity;
-        for (const s of scored) {
-          for (const v of s.map.data) {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
-          }
+        for (const { map } of kept) {
+          const [a, b] = mapRange(map.data);
+          lo = Math.min(lo, a);
+          hi = Math.max(hi, b);
         }
-        for (const [i, s] of scored.entries()) {
-          const display = { width: s.map.width, height: s.map.height, data: s.map.data.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0)) };
-          const stem = join(o.maps, stemOf(ok[i].file));
-          await writeMap(`${stem}-anomaly.png`, ok[i], s.map, display, Boolean(o.force));
-          await writeOverlay(`${stem}-overlay.png`, ok[i], display, Boolean(o.force));
+        for (const { file, view, map } of kept) {
+          const display = { width: map.width, height: map.height, data: map.data.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0)) };
+          const stem = join(o.maps, stemOf(file));
+          await writeOutput(`${stem}-anomaly.png`, await encodeMapPng(display), Boolean(o.force));
+          await writeOutput(`${stem}-overlay.png`, await encodeOverlayPng(view, display), Boolean(o.force));
         }
       }
       const all = [...rows, ...failed];
@@ -215,6 +242,7 @@ export function anomalyCommand(): Command {
         for (const r of rows) out(`${r.score.toFixed(4)}  ${r.file}`);
       }
     } finally {
+      bar.stop();
       await encoder.dispose();
     }
     finish(failed);
@@ -306,13 +334,13 @@ async function segmentVolumeRow(input: DenseInput, o: SegmentCliOptions, segment
 }
 
 /** Route 1: a model that segments from text itself (--model, default medvlm-tiny-seg). */
-async function segmentWithTextSegmenter(ok: DenseInput[], o: SegmentCliOptions, failed: FileError[]): Promise<Array<Record<string, unknown>>> {
+async function segmentWithTextSegmenter(inputs: AsyncIterable<DenseInput>, o: SegmentCliOptions, failed: FileError[]): Promise<Array<Record<string, unknown>>> {
   const segmenter = await loadTextSegmenter(o.model, { ...pipelineOptions(o), batchSize: o.batchSize });
   const rows: Array<Record<string, unknown>> = [];
   try {
     const text = segmenter.prompts[o.text] ?? o.text;
     const threshold = o.threshold ?? segmenter.threshold;
-    for (const input of ok) {
+    for await (const input of inputs) {
       if (o.allSlices) {
         const row = await segmentVolumeRow(input, o, (views) => segmentViews(segmenter, views, text, threshold), failed);
         if (row) rows.push({ file: input.file, route: 'text-segmenter', model: segmenter.info.id, text, threshold, ...row, researchNotice: RESEARCH_NOTICE });
@@ -335,7 +363,7 @@ async function segmentWithTextSegmenter(ok: DenseInput[], o: SegmentCliOptions, 
  * An input whose map gives a prompt the export cannot take (E_BAD_OPTION, e.g. a flat map without a box for an
  * export that requires one) goes into `failed` and the batch goes on.
  */
-async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId: string, o: SegmentCliOptions, failed: FileError[]): Promise<Array<Record<string, unknown>>> {
+async function segmentWithMapAndSam(inputs: AsyncIterable<DenseInput>, model: string, segmenterId: string, o: SegmentCliOptions, failed: FileError[]): Promise<Array<Record<string, unknown>>> {
   const encoder = await loadDualEncoder(model, pipelineOptions(o));
   const rows: Array<Record<string, unknown>> = [];
   try {
@@ -344,7 +372,7 @@ async function segmentWithMapAndSam(ok: DenseInput[], model: string, segmenterId
       const [text] = await encoder.encodeTexts([o.text]);
       const threshold = o.threshold ?? 0.5;
       const viaMap = (view: RGBImage): Promise<MapSegmentation> => segmentViaMap(encoder, segmenter, view, text, { threshold, ...(o.method ? { method: o.method } : {}) });
-      for (const input of ok) {
+      for await (const input of inputs) {
         if (o.allSlices) {
           const untakeable = (e: unknown): undefined => {
             if (e instanceof MedvlmError && e.code === 'E_BAD_OPTION') return undefined; // e.g. a flat map on an empty slice: no prompt
@@ -416,11 +444,16 @@ export function segmentCommand(): Command {
     const { files, problems } = await expandInputs(inputs);
     if (files.length === 0) return reportNoInputs(problems);
     const failed: FileError[] = problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } }));
-    const { ok, failed: bad } = await readInputs(files, o);
-    failed.push(...bad);
+    const bar = progressBar('segment', files.length);
+    const prepared = streamInputs(files, o, failed, bar.onProgress);
     // With --segmenter, --model names the dual encoder; its default is then the bundled dual encoder, not the text segmenter.
     const encoderId = cmd.getOptionValueSource('model') === 'default' ? DEFAULT_MODEL : o.model;
-    const rows = o.segmenter ? await segmentWithMapAndSam(ok, encoderId, o.segmenter, o, failed) : await segmentWithTextSegmenter(ok, o, failed);
+    let rows: Array<Record<string, unknown>>;
+    try {
+      rows = o.segmenter ? await segmentWithMapAndSam(prepared, encoderId, o.segmenter, o, failed) : await segmentWithTextSegmenter(prepared, o, failed);
+    } finally {
+      bar.stop();
+    }
     if (o.json) {
       out(JSON.stringify([...rows, ...failed], null, 2));
       note(`medvlm: ${RESEARCH_NOTICE}`);
