@@ -177,7 +177,7 @@ print(json.dumps({"sopClass": d.SOPClassUID, "label": rw.LUTLabel, "lo": float(a
     expect(p.agree).toBe(p.n);
   }, 180_000);
 
-  it.skipIf(!!tiny.skip)('segment --dicom-seg of a source without a Frame of Reference: still valid (empty PatientOrientation); the prompt "colon polyp" gives type Polyp', async () => {
+  it.skipIf(!!tiny.skip)('segment --dicom-seg of a source without a Frame of Reference: still valid (empty PatientOrientation), a note for its Parametric Map; the prompt "colon polyp" gives type Polyp', async () => {
     const bare = join(dir, 'no-for.dcm');
     py(`
 import pydicom
@@ -185,8 +185,10 @@ d = pydicom.dcmread(${JSON.stringify(source)})
 for k in ('FrameOfReferenceUID', 'PositionReferenceIndicator'):
     if k in d: delattr(d, k)
 d.save_as(${JSON.stringify(bare)})`);
-    const r = await medvlmAsync(['segment', bare, '--text', 'colon polyp', '--model', tiny.dir!, '--threshold', '0.51', '--out', join(dir, 'seg-nofor'), '--dicom-seg', '--json']);
+    const r = await medvlmAsync(['segment', bare, '--text', 'colon polyp', '--model', tiny.dir!, '--threshold', '0.51', '--out', join(dir, 'seg-nofor'), '--dicom-seg', '--format', 'dcm', '--json']);
     expect(r.code, r.stderr).toBe(0);
+    // the Parametric Map cannot conform without a Frame of Reference: the user is told, once
+    expect(r.stderr.match(/no-for\.dcm has no Frame of Reference or plane geometry/g)).toHaveLength(1);
     const [row] = JSON.parse(r.stdout) as Array<{ dicomSeg: string }>;
     expect(dciodvfyErrors(row.dicomSeg)).toEqual([]); // before: "Missing attribute Type 2C ... PatientOrientation"
     const facts = JSON.parse(py(`

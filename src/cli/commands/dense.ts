@@ -26,7 +26,7 @@ import { note, out, writeOutput } from '../output.js';
 import { mapFormat, stemOf, writeMap, writeOverlay } from '../dense-output.js';
 import { reportNoInputs } from '../inputs.js';
 import { parametricMapOf, sourceFrameOf } from '../../pacs/dense-dicom.js';
-import type { SourceFrame } from '../../pacs/derived-image.js';
+import { hasPlaneGeometry, type SourceFrame } from '../../pacs/derived-image.js';
 import { buildParametricMap, COSINE_SIMILARITY, PROBABILITY } from '../../pacs/parametric-map.js';
 import { buildSegmentation } from '../../pacs/seg.js';
 
@@ -66,7 +66,7 @@ export function mapCommand(): Command {
     const overlayPath = o.overlay ?? outPath.replace(/(\.nii\.gz|\.[^.]+)$/i, '') + '-overlay.png';
     const input = await prepareDenseInput(file, toViewOptions(o));
     const sourceBytes = dicomOut ? new Uint8Array(await readFile(file)) : undefined;
-    if (sourceBytes) sourceFrameOf(input, sourceBytes, 'DICOM Parametric Map'); // fail before the model loads
+    if (sourceBytes) warnIfNoPlaneGeometry(sourceFrameOf(input, sourceBytes, 'DICOM Parametric Map'), input.file); // fail before the model loads
     const encoder = await loadDualEncoder(o.model, pipelineOptions(o));
     try {
       const map = await textMap(encoder, input.view, o.text, o.method ? { method: o.method } : {});
@@ -277,6 +277,13 @@ async function dicomSourceOf(input: DenseInput, o: SegmentCliOptions, failed: Fi
   }
 }
 
+/** A Parametric Map needs the source's Frame of Reference and plane geometry; say so when the source has none. */
+function warnIfNoPlaneGeometry(source: SourceFrame, file: string): void {
+  if (!hasPlaneGeometry(source)) {
+    note(`medvlm: note: ${file} has no Frame of Reference or plane geometry (a secondary capture?): its Parametric Map is written without them, which the IOD requires; a PACS may still store it`);
+  }
+}
+
 /** Write the mask, probability map (or its Parametric Map), overlay and, when asked, the DICOM SEG of one input; the paths written. */
 async function writeSegmentation(
   input: DenseInput, seg: ViewSegmentation, o: SegmentCliOptions, model: { id: string; fileHashes: Record<string, string> }, threshold: number, source: SourceFrame | undefined,
@@ -287,6 +294,7 @@ async function writeSegmentation(
   const overlay = `${stem}-overlay.png`;
   await writeMap(mask, input, seg.mask, seg.mask, Boolean(o.force));
   if (source && o.format === 'dcm') {
+    warnIfNoPlaneGeometry(source, input.file);
     const pm = buildParametricMap({ source, map: seg.probability, text: o.text, model: model.id, quantity: PROBABILITY });
     await writeOutput(probability, pm.bytes, Boolean(o.force));
   } else await writeMap(probability, input, seg.probability, seg.probability, Boolean(o.force));
