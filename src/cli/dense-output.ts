@@ -1,7 +1,8 @@
 /** Writing dense results the user asked for: a map or mask by file extension (.png, .npy, .nii, .nii.gz) plus an overlay PNG. */
 import { gzipSync } from 'node:zlib';
 import { OptionError } from '../core/errors.js';
-import { encodeMapNpy, encodeMapPng, encodeNiftiFloat32, encodeOverlayPng, type FloatMap } from '../io/dense-write.js';
+import { encodeMapNpy, encodeMapPng, encodeNiftiFloat32, encodeNiftiUint8, encodeOverlayPng, type FloatMap } from '../io/dense-write.js';
+import { encodeNpyUint8 } from '../io/npy.js';
 import { mapInInputGeometry, type DenseInput } from '../tasks/dense-input.js';
 import { writeOutput } from './output.js';
 
@@ -26,6 +27,20 @@ export async function writeMap(path: string, input: DenseInput, map: FloatMap, d
   if (fmt === '.npy') return writeOutput(path, encodeMapNpy(map), force);
   const g = mapInInputGeometry(input, map.data);
   const nii = encodeNiftiFloat32(g.data, g.dims, g.affine);
+  return writeOutput(path, fmt === '.nii.gz' ? new Uint8Array(gzipSync(nii)) : nii, force);
+}
+
+/**
+ * Write a 0/1 `mask` (over the input's view) to `path`: PNG as 0/255 grey, NPY as uint8 [height, width],
+ * NIfTI as uint8 in the input's voxel grid and affine.
+ */
+export async function writeMask(path: string, input: DenseInput, mask: FloatMap, force: boolean): Promise<void> {
+  const fmt = mapFormat(path, '--format');
+  const bits = Uint8Array.from(mask.data, (v) => (v > 0 ? 1 : 0));
+  if (fmt === '.png') return writeOutput(path, await encodeMapPng(mask), force);
+  if (fmt === '.npy') return writeOutput(path, encodeNpyUint8(bits, mask.height, mask.width), force);
+  const g = mapInInputGeometry(input, bits);
+  const nii = encodeNiftiUint8(Uint8Array.from(g.data), g.dims, g.affine);
   return writeOutput(path, fmt === '.nii.gz' ? new Uint8Array(gzipSync(nii)) : nii, force);
 }
 

@@ -93,7 +93,7 @@ describe.skipIf(!!tiny.skip)('medvlm segment (tiny random segmenter)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medvlm-seg-'));
     const r = await medvlmAsync(['segment', sample, '--text', 'lesion', '--model', tiny.dir!, '--out', dir, '--format', 'npy', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const [row] = JSON.parse(r.stdout) as Array<{ mask: string; probability: string; overlay: string; width: number; height: number; maskPixels: number }>;
+    const [row] = JSON.parse(r.stdout) as Array<{ mask: string; maskArray: string; probability: string; overlay: string; width: number; height: number; maskPixels: number }>;
     const sharp = (await import('sharp')).default;
     const meta = await sharp(row.mask).metadata();
     const src = await sharp(sample).metadata();
@@ -104,5 +104,13 @@ describe.skipIf(!!tiny.skip)('medvlm segment (tiny random segmenter)', () => {
     expect([...new Set(data)].every((v) => v === 0 || v === 255)).toBe(true);
     expect(meta.channels).toBe(1); // a grey mask, as label tools expect
     expect(data.filter((v) => v === 255).length).toBe(row.maskPixels);
+    // --format npy: the mask as uint8 [height, width] too, equal to the PNG
+    expect(row.maskArray.endsWith('-mask.npy')).toBe(true);
+    const npy = readFileSync(row.maskArray);
+    const headerLength = npy.readUInt16LE(8);
+    expect(npy.subarray(10, 10 + headerLength).toString('latin1')).toContain(`'descr': '|u1', 'fortran_order': False, 'shape': (${src.height}, ${src.width})`);
+    const bits = npy.subarray(10 + headerLength);
+    expect(bits.length).toBe(data.length);
+    expect(bits.every((v, i) => v * 255 === data[i])).toBe(true);
   }, 120_000);
 });

@@ -29,7 +29,7 @@ function py(code: string): string {
 interface Row {
   file: string;
   mask: string;
-  maskVolume: string;
+  maskArray: string;
   probability: string;
   overlay: string;
   maskPixels: number;
@@ -84,22 +84,25 @@ ds.save_as(${JSON.stringify(multiframe)}, write_like_original=False)
     const row = rows.find((x) => x.file === volume)!;
     expect(row.slices).toBe(6);
     expect(row.dims).toEqual([96, 80, 6]);
-    expect(row.maskVolume.endsWith('-mask.nii.gz')).toBe(true);
+    expect(row.maskArray.endsWith('-mask.nii.gz')).toBe(true);
     expect(row.window.source).toMatch(/percentile/); // auto on int16 data: resolved once, on the whole volume
 
     // the one-slice path at k = 0, 2 and 5 with the window the volume run used
     const win = `${row.window.center},${row.window.width}`;
     const singles: string[] = [];
+    const singleMasks: string[] = [];
     for (const k of [0, 2, 5]) {
       const o = join(dir, `one-${k}`);
       const s = await medvlmAsync(['segment', volume, '--text', 'lesion', '--out', o, '--slice', String(k), `--window=${win}`, '--format', 'nii.gz', '--json']);
       expect(s.code, s.stderr).toBe(0);
-      singles.push((JSON.parse(s.stdout) as Row[])[0].probability);
+      const [one] = JSON.parse(s.stdout) as Row[];
+      singles.push(one.probability);
+      singleMasks.push(one.maskArray);
     }
     const facts = JSON.parse(py(`
 import json, numpy as np, nibabel as nib
 from PIL import Image
-src = nib.load(${JSON.stringify(volume)}); m = nib.load(${JSON.stringify(row.maskVolume)}); p = nib.load(${JSON.stringify(row.probability)})
+src = nib.load(${JSON.stringify(volume)}); m = nib.load(${JSON.stringify(row.maskArray)}); p = nib.load(${JSON.stringify(row.probability)})
 P = p.get_fdata(dtype=np.float32); M = np.asarray(m.dataobj)
 diffs = []
 for k, f in zip([0, 2, 5], ${JSON.stringify(singles)}):
@@ -107,6 +110,13 @@ for k, f in zip([0, 2, 5], ${JSON.stringify(singles)}):
     diffs.append(float(np.abs(one[:, :, k] - P[:, :, k]).max()))
     others = [j for j in range(6) if j != k]
     assert np.all(one[:, :, others] == 0), 'the one-slice map lies on its slice only'
+mask_agree = []
+for k, f in zip([0, 2, 5], ${JSON.stringify(singleMasks)}):
+    one = nib.load(f)
+    O = np.asarray(one.dataobj)
+    assert str(one.get_data_dtype()) == 'uint8' and O.shape == src.shape and np.allclose(one.affine, src.affine, atol=1e-5)
+    near_k = np.abs(P[:, :, k] - ${row.threshold}) < 1e-4
+    mask_agree.append(bool(np.all(((O[:, :, k] == M[:, :, k]) | near_k)) and not O[:, :, [j for j in range(6) if j != k]].any()))
 per_slice = [int(M[:, :, k].sum()) for k in range(6)]
 near = np.abs(P - ${row.threshold}) < 1e-4
 png = np.asarray(Image.open(${JSON.stringify(row.mask)}))
@@ -116,17 +126,18 @@ shown = nib.orientations.apply_orientation(M, lps)[:, :, ${row.shownSlice}].T
 print(json.dumps({
   'shape': list(m.shape), 'dtype': str(m.get_data_dtype()), 'values': sorted(np.unique(M).tolist()),
   'affine_equal': bool(np.allclose(m.affine, src.affine, atol=1e-5) and np.allclose(p.affine, src.affine, atol=1e-5)),
-  'diffs': diffs, 'mask_is_threshold': bool(np.all(((M == 1) == (P >= ${row.threshold})) | near)),
+  'diffs': diffs, 'mask_agree': mask_agree, 'mask_is_threshold': bool(np.all(((M == 1) == (P >= ${row.threshold})) | near)),
   'per_slice': per_slice, 'png_shape': list(png.shape), 'png_255': int((png == 255).sum()),
   'png_equals_slice': bool(np.array_equal(png == 255, shown == 1)),
 }))
-`)) as { shape: number[]; dtype: string; values: number[]; affine_equal: boolean; diffs: number[]; mask_is_threshold: boolean; per_slice: number[]; png_shape: number[]; png_255: number; png_equals_slice: boolean };
+`)) as { shape: number[]; dtype: string; values: number[]; affine_equal: boolean; diffs: number[]; mask_agree: boolean[]; mask_is_threshold: boolean; per_slice: number[]; png_shape: number[]; png_255: number; png_equals_slice: boolean };
 
     expect(facts.shape).toEqual([96, 80, 6]);
     expect(facts.dtype).toBe('uint8');
     expect(facts.values.every((v) => v === 0 || v === 1)).toBe(true);
     expect(facts.affine_equal).toBe(true);
     for (const d of facts.diffs) expect(d).toBeLessThan(1e-4); // batched vs one view through ONNX Runtime
+    expect(facts.mask_agree).toEqual([true, true, true]); // the one-slice uint8 mask NIfTI (--format nii.gz) is that slice of the volume's
     expect(facts.mask_is_threshold).toBe(true);
     expect(facts.per_slice.reduce((a, b) => a + b, 0)).toBe(row.maskPixels);
     // the PNGs show the fullest slice, in the view's orientation (80 rows × 96 columns, one grey channel)

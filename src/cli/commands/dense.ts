@@ -23,7 +23,7 @@ import { EXIT } from '../exit-codes.js';
 import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out, writeOutput } from '../output.js';
-import { mapFormat, stemOf, writeMap, writeOverlay } from '../dense-output.js';
+import { mapFormat, stemOf, writeMap, writeMask, writeOverlay } from '../dense-output.js';
 import { reportNoInputs } from '../inputs.js';
 import { parametricMapOf, sourceFrameOf } from '../../pacs/dense-dicom.js';
 import { hasPlaneGeometry, type SourceFrame } from '../../pacs/derived-image.js';
@@ -287,12 +287,15 @@ function warnIfNoPlaneGeometry(source: SourceFrame, file: string): void {
 /** Write the mask, probability map (or its Parametric Map), overlay and, when asked, the DICOM SEG of one input; the paths written. */
 async function writeSegmentation(
   input: DenseInput, seg: ViewSegmentation, o: SegmentCliOptions, model: { id: string; fileHashes: Record<string, string> }, threshold: number, source: SourceFrame | undefined,
-): Promise<{ mask: string; probability: string; overlay: string; maskPixels: number; dicomSeg?: string }> {
+): Promise<{ mask: string; maskArray?: string; probability: string; overlay: string; maskPixels: number; dicomSeg?: string }> {
   const stem = join(o.out, stemOf(input.file));
   const mask = `${stem}-mask.png`;
   const probability = `${stem}-prob.${o.format}`;
   const overlay = `${stem}-overlay.png`;
-  await writeMap(mask, input, seg.mask, seg.mask, Boolean(o.force));
+  await writeMask(mask, input, seg.mask, Boolean(o.force));
+  // an array format asked for the probability gets the mask in it too (uint8; NIfTI in the input's grid)
+  const maskArray = ['npy', 'nii', 'nii.gz'].includes(o.format) ? `${stem}-mask.${o.format}` : undefined;
+  if (maskArray) await writeMask(maskArray, input, seg.mask, Boolean(o.force));
   if (source && o.format === 'dcm') {
     warnIfNoPlaneGeometry(source, input.file);
     const pm = buildParametricMap({ source, map: seg.probability, text: o.text, model: model.id, quantity: PROBABILITY });
@@ -304,7 +307,7 @@ async function writeSegmentation(
     dicomSeg = `${stem}-seg.dcm`;
     await writeOutput(dicomSeg, buildSegmentation({ source, mask: seg.mask, label: o.text, model, threshold }).bytes, Boolean(o.force));
   }
-  return { mask, probability, overlay, maskPixels: seg.mask.data.reduce((a, v) => a + v, 0), ...(dicomSeg ? { dicomSeg } : {}) };
+  return { mask, ...(maskArray ? { maskArray } : {}), probability, overlay, maskPixels: seg.mask.data.reduce((a, v) => a + v, 0), ...(dicomSeg ? { dicomSeg } : {}) };
 }
 
 type MapSegmentation = Awaited<ReturnType<typeof segmentViaMap>>;
@@ -329,10 +332,10 @@ async function segmentVolumeRow(input: DenseInput, o: SegmentCliOptions, segment
   const stem = join(o.out, stemOf(input.file));
   const ext = o.format === 'nii' ? 'nii' : 'nii.gz';
   const nifti = (bytes: Uint8Array): Uint8Array => (ext === 'nii.gz' ? new Uint8Array(gzipSync(bytes)) : bytes);
-  const written = { mask: `${stem}-mask.png`, maskVolume: `${stem}-mask.${ext}`, probability: `${stem}-prob.${ext}`, overlay: `${stem}-overlay.png` };
+  const written = { mask: `${stem}-mask.png`, maskArray: `${stem}-mask.${ext}`, probability: `${stem}-prob.${ext}`, overlay: `${stem}-overlay.png` };
   const { input: shownInput, segmentation: shown } = vol.shown;
-  await writeMap(written.mask, shownInput, shown.mask, shown.mask, Boolean(o.force));
-  await writeOutput(written.maskVolume, nifti(encodeNiftiUint8(vol.mask, vol.dims, vol.affine)), Boolean(o.force));
+  await writeMask(written.mask, shownInput, shown.mask, Boolean(o.force));
+  await writeOutput(written.maskArray, nifti(encodeNiftiUint8(vol.mask, vol.dims, vol.affine)), Boolean(o.force));
   await writeOutput(written.probability, nifti(encodeNiftiFloat32(vol.probability, vol.dims, vol.affine, 'medvlm probability')), Boolean(o.force));
   await writeOverlay(written.overlay, shownInput, shown.probability, Boolean(o.force), shown.mask);
   return {
@@ -423,7 +426,7 @@ async function segmentWithMapAndSam(inputs: AsyncIterable<DenseInput>, model: st
 /** `medvlm segment INPUTS --text "polyp" --out DIR [--segmenter SAM]`: mask (input size), probability map and overlay per input. */
 export function segmentCommand(): Command {
   const cmd = new Command('segment')
-    .description('text-prompted segmentation: <name>-mask.png (0/255, input size), <name>-prob.<format>, <name>-overlay.png per input (and <name>-seg.dcm with --dicom-seg); '
+    .description('text-prompted segmentation: <name>-mask.png (0/255, input size), <name>-prob.<format>, <name>-overlay.png per input (and <name>-mask.<format>, uint8, for npy/nii/nii.gz; <name>-seg.dcm with --dicom-seg); '
       + 'with --segmenter, the --model dual encoder\'s text map gives a box and points to a SAM-family model (the MedCLIP-SAM route)')
     .argument('<inputs...>', 'files, folders or glob patterns')
     .requiredOption('--text <text>', 'what to segment, e.g. "polyp" (a target name of the model\'s config.json prompts, or any text)')
