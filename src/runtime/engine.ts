@@ -96,7 +96,8 @@ export function toModelLoadError(e: unknown, ctx: EngineLoadContext<WeightDtype>
 }
 
 function baseOptions(ctx: EngineLoadContext<WeightDtype>): Record<string, unknown> {
-  const progress = ctx.onProgress;
+  // download progress: only for files that come from the hub (transformers.js reports local reads as progress too)
+  const progress = ctx.source.kind === 'hub' ? ctx.onProgress : undefined;
   return {
     ...(progress
       ? {

@@ -69,7 +69,8 @@ interface GenerativeModel {
 }
 
 function progressOption(ctx: EngineLoadContext<WeightDtype>): Record<string, unknown> {
-  const progress = ctx.onProgress;
+  // download progress: only for files that come from the hub (transformers.js reports local reads as progress too)
+  const progress = ctx.source.kind === 'hub' ? ctx.onProgress : undefined;
   return progress
     ? { progress_callback: (p: ProgressInfo) => p.status === 'progress' && progress({ file: p.file, loaded: p.loaded, total: p.total }) }
     : {};

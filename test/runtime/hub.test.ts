@@ -70,8 +70,10 @@ describe('hub models', () => {
     // Each ONNX file is fetched once in full (plus a one-byte size probe).
     expect(requested.filter((r) => r.endsWith('onnx/vision_model.onnx '))).toHaveLength(1);
     const before = requested.length;
-    const offline = await loadDualEncoder('medvlm-test/tiny-clip', { cacheDir, offline: true });
+    const again: LoadProgress[] = [];
+    const offline = await loadDualEncoder('medvlm-test/tiny-clip', { cacheDir, offline: true, onProgress: (p) => again.push(p) });
     expect(requested.length).toBe(before);
+    expect(again).toEqual([]); // read from the cache: nothing downloaded, so no "downloading …" lines
     const [b] = await offline.encodeImages([syntheticImage()]);
     expect(cosine(a, b)).toBeGreaterThan(0.9999999);
     expect(offline.logitScale).toBeCloseTo(20, 4);

@@ -455,7 +455,7 @@ export function segmentCommand(): Command {
     const { files, problems } = await expandInputs(inputs);
     if (files.length === 0) return reportNoInputs(problems);
     const failed: FileError[] = problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } }));
-    const bar = progressBar('segment', files.length);
+    const bar = o.allSlices ? { stop: () => {} } : progressBar('segment', files.length); // --all-slices: a bar of slices per volume instead
     const prepared = streamInputs(files, o, failed, bar.onProgress);
     // With --segmenter, --model names the dual encoder; its default is then the bundled dual encoder, not the text segmenter.
     const encoderId = cmd.getOptionValueSource('model') === 'default' ? DEFAULT_MODEL : o.model;
