@@ -134,6 +134,49 @@ export const AskOutputSchema = Type.Object(
 );
 
 /** Every result schema by name (the server's OpenAPI components use these names). */
+const Int = Type.Integer({ minimum: 0 });
+const ViewWindow = Type.Object({ center: Num, width: Num, source: Str }, { additionalProperties: false, description: 'the one window every slice was viewed with' });
+const VolumeFields = {
+  dims: opt(Type.Array(Int, { minItems: 3, maxItems: 3, description: '--all-slices: the input\'s voxel grid [nx, ny, nz]' })),
+  slices: opt(Int),
+  shownSlice: opt(Type.Integer({ minimum: 0, description: 'the slice the PNGs show' })),
+  window: opt(ViewWindow),
+};
+
+/** `medvlm map --json`: the files written for one input (paths), with the map's range. */
+export const MapFileResultSchema = Type.Object(
+  {
+    file: Str, text: Str, model: Str, method: Type.Union([Type.Literal('patch'), Type.Literal('windows'), Type.Literal('both')]),
+    width: opt(Int), height: opt(Int), imageSimilarity: opt(Num),
+    mapRange: Type.Array(Num, { minItems: 2, maxItems: 2, description: 'cosine similarity: smallest and largest value' }),
+    out: Str, overlay: Str, ...VolumeFields, researchNotice: Str,
+  },
+  { $id: 'MapFileResult', additionalProperties: false },
+);
+
+/** One row of `medvlm segment --json`: the files written for one input (paths) and how the mask was made. */
+export const SegmentFileResultSchema = Type.Object(
+  {
+    file: Str,
+    route: Type.Union([Type.Literal('text-segmenter'), Type.Literal('map-to-promptable')]),
+    model: Str, segmenter: opt(Str), text: Str, threshold: Num,
+    mask: Type.String({ description: '0/255 grey PNG at the input size (the shown slice with --all-slices)' }),
+    maskArray: opt(Type.String({ description: 'the mask as uint8 NPY or NIfTI (--format npy|nii|nii.gz, --all-slices)' })),
+    probability: Str, overlay: Str, maskPixels: Int, dicomSeg: opt(Str), width: opt(Int), height: opt(Int),
+    ...VolumeFields, skippedSlices: opt(Type.Array(Int)),
+    mapMethod: opt(Str), prompt: opt(Type.Unknown({ description: 'map-to-promptable: the box and points derived from the map' })),
+    used: opt(Type.Unknown({ description: 'map-to-promptable: the part of the prompt the segmenter took' })), score: opt(Num), notes: opt(Type.Array(Str)),
+    researchNotice: Str,
+  },
+  { $id: 'SegmentFileResult', additionalProperties: false },
+);
+
+/** `medvlm segment --json`: one entry per input. */
+export const SegmentOutputSchema = Type.Array(Type.Union([SegmentFileResultSchema, FileErrorSchema]), { $id: 'SegmentOutput' });
+
+/** `medvlm anomaly --json`: `{file, score}` per input, higher = more anomalous. */
+export const AnomalyOutputSchema = Type.Array(Type.Union([Type.Object({ file: Str, score: Num }, { additionalProperties: false }), FileErrorSchema]), { $id: 'AnomalyOutput' });
+
 export const RESULT_SCHEMAS = {
   ErrorBody,
   FileError: FileErrorSchema,
@@ -148,6 +191,10 @@ export const RESULT_SCHEMAS = {
   AskOutput: AskOutputSchema,
   DenseMapResult: DenseMapResultSchema,
   DenseSegmentResult: DenseSegmentResultSchema,
+  MapFileResult: MapFileResultSchema,
+  SegmentFileResult: SegmentFileResultSchema,
+  SegmentOutput: SegmentOutputSchema,
+  AnomalyOutput: AnomalyOutputSchema,
 } as const;
 
 /** A result schema's name. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/core/paths.js';
+import { expectResultSchema } from '../support/result-schema.js';
 import { medvlmAsync } from '../support/spawn-cli.js';
 import { tinySegmenter } from '../support/tiny-segmenter.js';
 
@@ -30,6 +31,7 @@ describe('medvlm map', () => {
     const r = await medvlmAsync(['map', sample, '--text', 'lesion', '--out', join(dir, 'm.npy'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout) as { method: string; width: number; height: number; overlay: string; researchNotice: string };
+    expectResultSchema('MapFileResult', res);
     expect(res.method).toBe('patch');
     expect(existsSync(res.overlay)).toBe(true);
     const npy = readFileSync(join(dir, 'm.npy'));
@@ -80,6 +82,7 @@ describe('medvlm anomaly', () => {
     const r = await medvlmAsync(['anomaly', ...inputs, '--normal', ref, '--k', '1', '--maps', join(dir, 'maps'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as Array<{ file: string; score: number }>;
+    expectResultSchema('AnomalyOutput', rows);
     expect(rows.map((x) => Object.keys(x).sort())).toEqual([['file', 'score'], ['file', 'score'], ['file', 'score']]);
     const self = rows.find((x) => x.file.endsWith('vqarad-head-mr-1.jpg'))!;
     for (const other of rows) if (other !== self) expect(self.score).toBeLessThan(other.score);
@@ -94,6 +97,7 @@ describe.skipIf(!!tiny.skip)('medvlm segment (tiny random segmenter)', () => {
     const r = await medvlmAsync(['segment', sample, '--text', 'lesion', '--model', tiny.dir!, '--out', dir, '--format', 'npy', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const [row] = JSON.parse(r.stdout) as Array<{ mask: string; maskArray: string; probability: string; overlay: string; width: number; height: number; maskPixels: number }>;
+    expectResultSchema('SegmentOutput', JSON.parse(r.stdout));
     const sharp = (await import('sharp')).default;
     const meta = await sharp(row.mask).metadata();
     const src = await sharp(sample).metadata();

@@ -13,6 +13,7 @@ import { loadPromptableSegmenter, type SamSegmenter } from '../../src/models/sam
 import { prepareDenseInput } from '../../src/tasks/dense-input.js';
 import { promptFromMap } from '../../src/tasks/segment.js';
 import { minMaxNormalise } from '../../src/transforms/dense-resample.js';
+import { expectResultSchema } from '../support/result-schema.js';
 import { medvlmAsync, type AsyncCliRun } from '../support/spawn-cli.js';
 import { tinySam } from '../support/tiny-sam.js';
 
@@ -66,6 +67,7 @@ describe.skipIf(!!tiny.skip)('medvlm segment --segmenter (map → prompt → tin
   it('the JSON names the route, the models, the prompt derived from the map and the research notice; prompt and mask area are pinned', () => {
     expect(boxes.code, boxes.stderr).toBe(0);
     const [row] = JSON.parse(boxes.stdout) as Row[];
+    expectResultSchema('SegmentOutput', JSON.parse(boxes.stdout));
     expect(row.route).toBe('map-to-promptable');
     expect(row.model).toBe('medvlm-tiny');
     expect(row.researchNotice).toMatch(/Research use only/);
@@ -104,6 +106,7 @@ describe.skipIf(!!tiny.skip)('medvlm segment --segmenter (map → prompt → tin
   it('an export without input_boxes: the default --model is then medvlm-tiny, the box is dropped and the row says so', () => {
     expect(points.code, points.stderr).toBe(0);
     const [row] = JSON.parse(points.stdout) as Row[];
+    expectResultSchema('SegmentOutput', JSON.parse(points.stdout));
     expect(row.model).toBe('medvlm-tiny');
     expect(row.used).toEqual({ points: row.prompt.points });
     expect(row.notes?.join(' ')).toMatch(/box not used/);

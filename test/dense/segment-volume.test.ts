@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/core/paths.js';
+import { expectResultSchema } from '../support/result-schema.js';
 import { medvlmAsync } from '../support/spawn-cli.js';
 
 const root = packageRoot();
@@ -78,6 +79,7 @@ ds.save_as(${JSON.stringify(multiframe)}, write_like_original=False)
     const r = await medvlmAsync(['segment', volume, multiframe, '--text', 'lesion', '--out', out, '--all-slices', '--json']);
     expect(r.code, r.stderr).toBe(3); // the DICOM's error, after the volume was written
     const rows = JSON.parse(r.stdout) as Row[];
+    expectResultSchema('SegmentOutput', rows); // the volume's row and the DICOM's error
     const dcm = rows.find((x) => x.file === multiframe)!;
     expect(dcm.error?.code).toBe('E_BAD_OPTION');
     expect(dcm.error?.message).toMatch(/3 frames.*NIfTI/);
@@ -152,6 +154,7 @@ print(json.dumps({
     const r = await medvlmAsync(['map', volume, '--text', 'lesion', '--all-slices', '--out', join(dir, 'map.nii.gz'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const row = JSON.parse(r.stdout) as { out: string; overlay: string; slices: number; shownSlice: number; window: { center: number; width: number }; dims: number[]; mapRange: number[] };
+    expectResultSchema('MapFileResult', row);
     expect([row.slices, row.dims]).toEqual([6, [96, 80, 6]]);
     const win = `${row.window.center},${row.window.width}`;
     const singles: string[] = [];
