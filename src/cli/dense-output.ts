@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { OptionError } from '../core/errors.js';
 import { encodeMapNpy, encodeMapPng, encodeNiftiFloat32, encodeNiftiUint8, encodeOverlayPng, type FloatMap } from '../io/dense-write.js';
 import { encodeNpyUint8 } from '../io/npy.js';
+import type { Affine } from '../io/nifti-affine.js';
 import { mapInInputGeometry, type DenseInput } from '../tasks/dense-input.js';
 import { writeOutput } from './output.js';
 
@@ -26,8 +27,16 @@ export async function writeMap(path: string, input: DenseInput, map: FloatMap, d
   if (fmt === '.png') return writeOutput(path, await encodeMapPng(display), force);
   if (fmt === '.npy') return writeOutput(path, encodeMapNpy(map), force);
   const g = mapInInputGeometry(input, map.data);
-  const nii = encodeNiftiFloat32(g.data, g.dims, g.affine);
-  return writeOutput(path, fmt === '.nii.gz' ? new Uint8Array(gzipSync(nii)) : nii, force);
+  return writeNifti(path, g.data, g.dims, g.affine, force);
+}
+
+/**
+ * Write a volume as NIfTI-1 (`.nii`, or gzipped for `.nii.gz`) with `affine`: uint8 for a `Uint8Array` (a 0/1
+ * mask), else float32 with `description`.
+ */
+export function writeNifti(path: string, data: Float32Array | Uint8Array, dims: [number, number, number], affine: Affine, force: boolean, description?: string): Promise<void> {
+  const nii = data instanceof Uint8Array ? encodeNiftiUint8(data, dims, affine) : encodeNiftiFloat32(data, dims, affine, description);
+  return writeOutput(path, /\.gz$/i.test(path) ? new Uint8Array(gzipSync(nii)) : nii, force);
 }
 
 /**
@@ -39,9 +48,8 @@ export async function writeMask(path: string, input: DenseInput, mask: FloatMap,
   const bits = Uint8Array.from(mask.data, (v) => (v > 0 ? 1 : 0));
   if (fmt === '.png') return writeOutput(path, await encodeMapPng(mask), force);
   if (fmt === '.npy') return writeOutput(path, encodeNpyUint8(bits, mask.height, mask.width), force);
-  const g = mapInInputGeometry(input, bits);
-  const nii = encodeNiftiUint8(Uint8Array.from(g.data), g.dims, g.affine);
-  return writeOutput(path, fmt === '.nii.gz' ? new Uint8Array(gzipSync(nii)) : nii, force);
+  const g = mapInInputGeometry<Uint8Array>(input, bits, 'uint8');
+  return writeNifti(path, g.data, g.dims, g.affine, force);
 }
 
 /** Write the overlay PNG of `display` (0..1) over the view, with `contour` drawn when given. */

@@ -6,7 +6,7 @@ import { OptionError } from '../core/errors.js';
 import { decodeInput, type ImageInput } from '../io/image-input.js';
 import type { MedicalImage, RGBImage } from '../io/types.js';
 import type { Affine } from '../io/nifti-affine.js';
-import { placeInVolume } from '../transforms/dense-geometry.js';
+import { writeSliceInto } from '../transforms/dense-geometry.js';
 import { resolveWindow, toModelViewDetailed, type SliceInfo, type ViewOptions } from '../transforms/index.js';
 
 /** A decoded input, its view and the geometry to map back into. */
@@ -25,21 +25,30 @@ export async function prepareDenseInput(input: ImageInput, view: ViewOptions = {
 }
 
 /**
- * A map over the view as a volume in the input's voxel grid, with the input's affine (NIfTI inputs), or
- * a 1-slice volume with a pixel-spacing affine for other inputs.
+ * The voxel grid [nx, ny, nz] and affine that maps over `input`'s view go back into: the input's own (NIfTI
+ * inputs), or one slice of the view's size with a pixel-spacing affine (other inputs).
  */
-export function mapInInputGeometry(input: DenseInput, map: ArrayLike<number>): { data: Float32Array; dims: [number, number, number]; affine: Affine } {
+export function inputGeometry(input: DenseInput): { dims: [number, number, number]; affine: Affine } {
   const img = input.image;
-  if (img.format === 'nifti' && Array.isArray(img.meta.affine)) {
-    return { data: placeInVolume(img, input.slice, map), dims: [img.width, img.height, img.depth], affine: img.meta.affine as Affine };
-  }
-  const s = input.slice;
-  const [sx, sy] = s.spacing;
-  return {
-    data: Float32Array.from(map),
-    dims: [s.width, s.height, 1],
-    affine: [[sx, 0, 0, 0], [0, sy, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]],
-  };
+  if (isNiftiVolume(input)) return { dims: [img.width, img.height, img.depth], affine: img.meta.affine as Affine };
+  const [sx, sy] = input.slice.spacing;
+  return { dims: [input.slice.width, input.slice.height, 1], affine: [[sx, 0, 0, 0], [0, sy, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] };
+}
+
+const isNiftiVolume = (input: DenseInput): boolean => input.image.format === 'nifti' && Array.isArray(input.image.meta.affine);
+
+/**
+ * A map over the view as a volume in {@link inputGeometry}: on the voxels the view came from (NIfTI inputs,
+ * zero elsewhere), or as it is (other inputs). `Uint8Array` for a 0/1 mask, else float32.
+ */
+export function mapInInputGeometry<T extends Float32Array | Uint8Array = Float32Array>(
+  input: DenseInput, map: ArrayLike<number>, into: 'float32' | 'uint8' = 'float32',
+): { data: T; dims: [number, number, number]; affine: Affine } {
+  const { dims, affine } = inputGeometry(input);
+  const data = into === 'uint8' ? new Uint8Array(dims[0] * dims[1] * dims[2]) : new Float32Array(dims[0] * dims[1] * dims[2]);
+  if (isNiftiVolume(input)) writeSliceInto(data, input.image, input.slice, map);
+  else data.set(Array.from(map).slice(0, data.length));
+  return { data: data as T, dims, affine };
 }
 
 /** Every slice of a volume along one normal, viewed alike. */
@@ -104,9 +113,8 @@ export async function overSlices<T>(
  */
 export function volumeTarget(input: DenseInput, view: ViewOptions = {}): { slices: VolumeSlices; dims: [number, number, number]; affine: Affine } {
   const slices = volumeSlices(input, view);
-  if (slices.count > 1 && !(input.image.format === 'nifti' && Array.isArray(input.image.meta.affine))) {
+  if (slices.count > 1 && !isNiftiVolume(input)) {
     throw new OptionError('E_BAD_OPTION', `${input.file}: volume outputs are written in a NIfTI's voxel grid and affine, and this ${input.image.format.toUpperCase()} has ${slices.count} frames; convert the series to NIfTI first (e.g. dcm2niix) or analyse one frame`, { file: input.file });
   }
-  const { dims, affine } = mapInInputGeometry(input, new Float32Array(input.view.width * input.view.height));
-  return { slices, dims, affine };
+  return { slices, ...inputGeometry(input) };
 }

@@ -7,16 +7,6 @@ import type { MedicalImage } from '../io/types.js';
 import type { SliceInfo } from './slice.js';
 
 /**
- * A float volume with the dims of `image` ([width, height, depth], x fastest; one timepoint, one channel)
- * holding `map` (row-major over the view `slice`) on the voxels the view came from, `fill` elsewhere.
- */
-export function placeInVolume(image: MedicalImage, slice: MedicalImage, map: ArrayLike<number>, fill = 0): Float32Array {
-  const out = new Float32Array(image.width * image.height * image.depth).fill(fill);
-  writeSliceInto(out, image, slice, map);
-  return out;
-}
-
-/**
  * Write `map` (row-major over the view `slice`) into `volume` (dims of `image`, x fastest) on the voxels the
  * view came from; the other voxels are left as they are. A view without slice decisions fills from the start.
  */

@@ -57,13 +57,15 @@ export function resizeRgbRegion(img: RGBImage, x0: number, y0: number, cw: numbe
   return { data: out, width: W, height: H };
 }
 
-/** Scale a map to 0..1 by its own minimum and maximum (a constant map becomes all zeros). */
-export function minMaxNormalise(map: Float32Array): Float32Array {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of map) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+/** Scale a map to 0..1 by its own minimum and maximum, or by `range` (e.g. a whole run's); a constant map becomes all zeros. */
+export function minMaxNormalise(map: Float32Array, range?: readonly [number, number]): Float32Array {
+  let lo = range?.[0] ?? Infinity;
+  let hi = range?.[1] ?? -Infinity;
+  if (!range) {
+    for (const v of map) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
   }
   const out = new Float32Array(map.length);
   const span = hi - lo;

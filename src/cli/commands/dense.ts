@@ -1,6 +1,5 @@
 /** The dense commands: `medvlm map`, `medvlm anomaly`, `medvlm segment`. */
 import { readFile } from 'node:fs/promises';
-import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { MedvlmError, OptionError } from '../../core/errors.js';
@@ -14,7 +13,7 @@ import { MAP_METHODS, type DenseMap, type MapMethod } from '../../tasks/dense-ma
 import { mapRange, textMap, textMapVolume } from '../../tasks/text-map.js';
 import { segmentViaMap, segmentViews, type ViewSegmentation } from '../../tasks/segment.js';
 import { segmentVolume, type SegmentViewsFn, type VolumeSegmentation } from '../../tasks/segment-volume.js';
-import { encodeMapPng, encodeNiftiFloat32, encodeNiftiUint8, encodeOverlayPng } from '../../io/dense-write.js';
+import { encodeMapPng, encodeOverlayPng } from '../../io/dense-write.js';
 import type { RGBImage } from '../../io/types.js';
 import { progressBar } from '../progress.js';
 import { minMaxNormalise } from '../../transforms/dense-resample.js';
@@ -23,7 +22,7 @@ import { EXIT } from '../exit-codes.js';
 import { pipelineOptions, type ModelCliOptions } from '../model.js';
 import { intOption, modelOptions, toViewOptions, viewOptions, type ViewCliOptions } from '../options.js';
 import { note, out, writeOutput } from '../output.js';
-import { mapFormat, stemOf, writeMap, writeMask, writeOverlay } from '../dense-output.js';
+import { mapFormat, stemOf, writeMap, writeMask, writeNifti, writeOverlay } from '../dense-output.js';
 import { reportNoInputs } from '../inputs.js';
 import { parametricMapOf, sourceFrameOf } from '../../pacs/dense-dicom.js';
 import { hasPlaneGeometry, type SourceFrame } from '../../pacs/derived-image.js';
@@ -96,7 +95,7 @@ export function mapCommand(): Command {
 async function mapVolumeAction(file: string, o: MapCliOptions): Promise<void> {
   const outPath = o.out ?? `${stemOf(file)}-map.nii.gz`;
   if (!/\.nii(\.gz)?$/i.test(outPath)) throw new OptionError('E_BAD_OPTION', `--all-slices writes a volume: --out ${outPath} cannot hold one; use a .nii or .nii.gz name`, { option: 'out' });
-  if (o.slice !== undefined || o.frame !== undefined) throw new OptionError('E_BAD_OPTION', '--all-slices takes every slice: leave out --slice and --frame', { option: 'all-slices' });
+  refuseSliceChoice(o);
   const overlayPath = o.overlay ?? outPath.replace(/(\.nii\.gz|\.nii)$/i, '') + '-overlay.png';
   const input = await prepareDenseInput(file, toViewOptions(o));
   const bar = progressBar(stemOf(file), sliceCount(input), 'slices');
@@ -106,12 +105,11 @@ async function mapVolumeAction(file: string, o: MapCliOptions): Promise<void> {
       ...(o.method ? { method: o.method } : {}), ...(o.batchSize ? { batch: o.batchSize } : {}), ...(bar.onProgress ? { onProgress: (d, t) => bar.onProgress!(d, t, file) } : {}),
     });
     bar.stop();
-    const nii = encodeNiftiFloat32(vol.data, vol.dims, vol.affine, 'medvlm cosine similarity');
-    await writeOutput(outPath, /\.gz$/i.test(outPath) ? new Uint8Array(gzipSync(nii)) : nii, Boolean(o.force));
+    await writeNifti(outPath, vol.data, vol.dims, vol.affine, Boolean(o.force), 'medvlm cosine similarity');
     const [lo, hi] = mapRange(vol.data);
     const m = vol.shown.map;
     // the peak slice, scaled by the whole volume's range, so slices compare
-    await writeOverlay(overlayPath, vol.shown.input, { width: m.width, height: m.height, data: m.data.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0)) }, Boolean(o.force));
+    await writeOverlay(overlayPath, vol.shown.input, { width: m.width, height: m.height, data: minMaxNormalise(m.data, [lo, hi]) }, Boolean(o.force));
     const result = {
       file: input.file, text: o.text, model: encoder.info.id, method: vol.method, dims: vol.dims, slices: vol.slices, shownSlice: vol.shown.index,
       window: vol.window, mapRange: [lo, hi], out: outPath, overlay: overlayPath, researchNotice: RESEARCH_NOTICE,
@@ -226,7 +224,7 @@ export function anomalyCommand(): Command {
           hi = Math.max(hi, b);
         }
         for (const { file, view, map } of kept) {
-          const display = { width: map.width, height: map.height, data: map.data.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 0)) };
+          const display = { width: map.width, height: map.height, data: minMaxNormalise(map.data, [lo, hi]) };
           const stem = join(o.maps, stemOf(file));
           await writeOutput(`${stem}-anomaly.png`, await encodeMapPng(display), Boolean(o.force));
           await writeOutput(`${stem}-overlay.png`, await encodeOverlayPng(view, display), Boolean(o.force));
@@ -277,6 +275,14 @@ async function dicomSourceOf(input: DenseInput, o: SegmentCliOptions, failed: Fi
   }
 }
 
+/** An error one input's analysis may raise (no prompt from its map, a volume that cannot be taken): that file fails, the batch goes on. */
+const isBadOption = (e: unknown): boolean => e instanceof MedvlmError && e.code === 'E_BAD_OPTION';
+
+/** `--all-slices` takes every slice: a chosen slice or frame contradicts it. */
+function refuseSliceChoice(o: ViewCliOptions): void {
+  if (o.slice !== undefined || o.frame !== undefined) throw new OptionError('E_BAD_OPTION', '--all-slices takes every slice: leave out --slice and --frame', { option: 'all-slices' });
+}
+
 /** A Parametric Map needs the source's Frame of Reference and plane geometry; say so when the source has none. */
 function warnIfNoPlaneGeometry(source: SourceFrame, file: string): void {
   if (!hasPlaneGeometry(source)) {
@@ -323,7 +329,7 @@ async function segmentVolumeRow(input: DenseInput, o: SegmentCliOptions, segment
   try {
     vol = await segmentVolume(input, toViewOptions(o), segment, { batch: o.batchSize, ...(bar.onProgress ? { onProgress: bar.onProgress } : {}) });
   } catch (e) {
-    if (!(e instanceof MedvlmError && e.code === 'E_BAD_OPTION')) throw e;
+    if (!isBadOption(e)) throw e;
     failed.push(cliFileError(toFileError(input.file, e)));
     return undefined;
   } finally {
@@ -331,12 +337,11 @@ async function segmentVolumeRow(input: DenseInput, o: SegmentCliOptions, segment
   }
   const stem = join(o.out, stemOf(input.file));
   const ext = o.format === 'nii' ? 'nii' : 'nii.gz';
-  const nifti = (bytes: Uint8Array): Uint8Array => (ext === 'nii.gz' ? new Uint8Array(gzipSync(bytes)) : bytes);
   const written = { mask: `${stem}-mask.png`, maskArray: `${stem}-mask.${ext}`, probability: `${stem}-prob.${ext}`, overlay: `${stem}-overlay.png` };
   const { input: shownInput, segmentation: shown } = vol.shown;
   await writeMask(written.mask, shownInput, shown.mask, Boolean(o.force));
-  await writeOutput(written.maskArray, nifti(encodeNiftiUint8(vol.mask, vol.dims, vol.affine)), Boolean(o.force));
-  await writeOutput(written.probability, nifti(encodeNiftiFloat32(vol.probability, vol.dims, vol.affine, 'medvlm probability')), Boolean(o.force));
+  await writeNifti(written.maskArray, vol.mask, vol.dims, vol.affine, Boolean(o.force));
+  await writeNifti(written.probability, vol.probability, vol.dims, vol.affine, Boolean(o.force), 'medvlm probability');
   await writeOverlay(written.overlay, shownInput, shown.probability, Boolean(o.force), shown.mask);
   return {
     ...written, maskPixels: vol.maskVoxels, slices: vol.slices, shownSlice: vol.shown.index, window: vol.window,
@@ -386,7 +391,7 @@ async function segmentWithMapAndSam(inputs: AsyncIterable<DenseInput>, model: st
       for await (const input of inputs) {
         if (o.allSlices) {
           const untakeable = (e: unknown): undefined => {
-            if (e instanceof MedvlmError && e.code === 'E_BAD_OPTION') return undefined; // e.g. a flat map on an empty slice: no prompt
+            if (isBadOption(e)) return undefined; // e.g. a flat map on an empty slice: no prompt
             throw e;
           };
           const row = await segmentVolumeRow(input, o, async (views) => {
@@ -403,7 +408,7 @@ async function segmentWithMapAndSam(inputs: AsyncIterable<DenseInput>, model: st
         try {
           seg = await viaMap(input.view);
         } catch (e) {
-          if (!(e instanceof MedvlmError && e.code === 'E_BAD_OPTION')) throw e;
+          if (!isBadOption(e)) throw e;
           failed.push(cliFileError(toFileError(input.file, e)));
           continue;
         }
@@ -448,7 +453,7 @@ export function segmentCommand(): Command {
     if (o.method && !o.segmenter) throw new OptionError('E_BAD_OPTION', '--method chooses the map of the --segmenter route: give --segmenter too', { option: 'method' });
     if (o.allSlices) {
       if (o.dicomSeg || o.format === 'dcm') throw new OptionError('E_BAD_OPTION', '--all-slices writes NIfTI volumes; --dicom-seg and --format dcm cover one DICOM frame', { option: 'all-slices' });
-      if (o.slice !== undefined || o.frame !== undefined) throw new OptionError('E_BAD_OPTION', '--all-slices takes every slice: leave out --slice and --frame', { option: 'all-slices' });
+      refuseSliceChoice(o);
       if (cmd.getOptionValueSource('format') === 'default') o.format = 'nii.gz';
       else if (o.format !== 'nii' && o.format !== 'nii.gz') throw new OptionError('E_BAD_OPTION', `--all-slices writes volumes: --format ${o.format} cannot hold one; use nii or nii.gz`, { option: 'format' });
     }
