@@ -89,7 +89,7 @@ export {
 } from './models/capabilities.js';
 export { loadTextSegmenter, loadPromptableSegmenter, SamSegmenter, type SamPrediction, type LoadSegmenterOptions } from './models/registry.js';
 export { denseMaps, denseEmbeddings, MAP_METHODS, type MapMethod, type DenseMap, type DenseMapOptions } from './tasks/dense-map.js';
-export { AnomalyDetector, DEFAULT_ANOMALY_PROMPTS, type AnomalyOptions, type AnomalyOutput } from './tasks/anomaly.js';
+export { AnomalyDetector, DEFAULT_ANOMALY_PROMPTS, type AnomalyOptions, type AnomalyOutput, type VolumeAnomaly } from './tasks/anomaly.js';
 export { segmentViews, promptFromMap, segmentFromMap, segmentViaMap, type ViewSegmentation, type PromptedViewSegmentation } from './tasks/segment.js';
 export { prepareDenseInput, mapInInputGeometry, type DenseInput } from './tasks/dense-input.js';
 export { encodeMapPng, encodeOverlayPng, encodeMapNpy, encodeNiftiFloat32, encodeNiftiUint8 } from './io/dense-write.js';

@@ -6,10 +6,14 @@
  *   patch or window scores 1 − max cosine to the bank entries of its own kind;
  * - both (references given): the mean of the two maps.
  * Image score: the mean of the whole-image score and the map's maximum. Higher = more anomalous.
+ * A volume scored slice by slice ({@link AnomalyDetector.scoreVolume}) scores as its most anomalous slice.
  */
 import { OptionError } from '../core/errors.js';
 import { dot, meanNormalised } from '../core/vectors.js';
+import type { Affine } from '../io/nifti-affine.js';
 import type { DualEncoder, RGBImage } from '../models/capabilities.js';
+import type { ViewOptions } from '../transforms/index.js';
+import { mapEverySlice, type DenseInput, type VolumeSlices } from './dense-input.js';
 import { denseEmbeddings, denseMaps, resolveMethod, type DenseMap, type DenseMapOptions, type EmbeddingScorer } from './dense-map.js';
 
 /** Prompt ensembles; `{object}` is replaced by the object name (e.g. "brain MRI"). */
@@ -41,6 +45,22 @@ export interface AnomalyOutput {
   score: number;
   /** Pixel map at the view's size (same units as the scores). */
   map: DenseMap;
+}
+
+/** A volume scored slice by slice, its map in the input's voxel grid. */
+export interface VolumeAnomaly {
+  /** The highest slice score: a volume is as anomalous as its most anomalous slice. */
+  score: number;
+  /** Score of each slice along the view's normal. */
+  sliceScores: number[];
+  dims: [number, number, number];
+  affine: Affine;
+  /** The anomaly map per voxel (the scores' units). */
+  data: Float32Array;
+  /** The one window every slice was viewed with. */
+  window: VolumeSlices['window'];
+  /** The highest-scoring slice: for the PNGs people look at. */
+  shown: { index: number; input: DenseInput; output: AnomalyOutput };
 }
 
 /** What a detector does, for results. */
@@ -111,5 +131,20 @@ export class AnomalyDetector {
       for (const v of map.data) if (v > max) max = v;
       return { score: (map.imageScore + max) / 2, map };
     });
+  }
+
+  /**
+   * Score every slice of `input` along its view's normal, each viewed with one window, `batch` slices per
+   * call. E_BAD_OPTION for a multi-frame image without a voxel grid (a DICOM: convert the series to NIfTI).
+   */
+  async scoreVolume(input: DenseInput, view: ViewOptions, opts: { batch?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<VolumeAnomaly> {
+    const sliceScores: number[] = [];
+    let shown: VolumeAnomaly['shown'] | undefined;
+    const vol = await mapEverySlice(input, view, (views) => this.score(views), (o) => o.map.data, (index, slice, output) => {
+      sliceScores.push(output.score);
+      if (!shown || output.score > shown.output.score) shown = { index, input: slice, output };
+    }, opts);
+    const s = shown!;
+    return { score: s.output.score, sliceScores, dims: vol.dims, affine: vol.affine, data: vol.data, window: vol.slices.window, shown: s };
   }
 }

@@ -118,3 +118,30 @@ export function volumeTarget(input: DenseInput, view: ViewOptions = {}): { slice
   }
   return { slices, ...inputGeometry(input) };
 }
+
+/** Per-slice maps of a volume put back into its voxel grid. */
+export interface SliceMapsVolume {
+  dims: [number, number, number];
+  affine: Affine;
+  /** float32 per voxel: each slice's map on the voxels it came from. */
+  data: Float32Array;
+  slices: VolumeSlices;
+}
+
+/**
+ * Run `fn` (`batch` views per call) on every slice of `input` along its view's normal, put the map `mapOf`
+ * gives for each result back into the input's voxel grid, and hand each slice's result to `each` in order.
+ * E_BAD_OPTION for a multi-frame image without a voxel grid ({@link volumeTarget}).
+ */
+export async function mapEverySlice<T>(
+  input: DenseInput, view: ViewOptions, fn: (views: RGBImage[]) => Promise<T[]>, mapOf: (result: T) => ArrayLike<number>,
+  each: (index: number, slice: DenseInput, result: T) => void, opts: { batch?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<SliceMapsVolume> {
+  const { slices, dims, affine } = volumeTarget(input, view);
+  const data = new Float32Array(dims[0] * dims[1] * dims[2]);
+  await overSlices(slices, opts.batch ?? 8, fn, (index, slice, result) => {
+    writeSliceInto(data, input.image, slice.slice, mapOf(result));
+    each(index, slice, result);
+  }, opts.onProgress);
+  return { dims, affine, data, slices };
+}

@@ -174,8 +174,22 @@ export const SegmentFileResultSchema = Type.Object(
 /** `medvlm segment --json`: one entry per input. */
 export const SegmentOutputSchema = Type.Array(Type.Union([SegmentFileResultSchema, FileErrorSchema]), { $id: 'SegmentOutput' });
 
-/** `medvlm anomaly --json`: `{file, score}` per input, higher = more anomalous. */
-export const AnomalyOutputSchema = Type.Array(Type.Union([Type.Object({ file: Str, score: Num }, { additionalProperties: false }), FileErrorSchema]), { $id: 'AnomalyOutput' });
+/** One row of `medvlm anomaly --json`: `{file, score}`, higher = more anomalous; with `--all-slices` also the slices' scores. */
+export const AnomalyResultSchema = Type.Object(
+  {
+    file: Str,
+    score: Type.Number({ description: 'higher = more anomalous; with --all-slices the highest slice score' }),
+    slices: opt(Int),
+    peakSlice: opt(Type.Integer({ minimum: 0, description: '--all-slices: the highest-scoring slice, which the PNGs show' })),
+    sliceScores: opt(Type.Array(Num, { description: '--all-slices: the score of each slice along the plane\'s normal' })),
+    window: opt(ViewWindow),
+    map: opt(Type.String({ description: '--all-slices with --maps: the float32 anomaly map in the input\'s voxel grid and affine' })),
+  },
+  { $id: 'AnomalyResult', additionalProperties: false },
+);
+
+/** `medvlm anomaly --json`: one entry per input. */
+export const AnomalyOutputSchema = Type.Array(Type.Union([AnomalyResultSchema, FileErrorSchema]), { $id: 'AnomalyOutput' });
 
 export const RESULT_SCHEMAS = {
   ErrorBody,
@@ -194,6 +208,7 @@ export const RESULT_SCHEMAS = {
   MapFileResult: MapFileResultSchema,
   SegmentFileResult: SegmentFileResultSchema,
   SegmentOutput: SegmentOutputSchema,
+  AnomalyResult: AnomalyResultSchema,
   AnomalyOutput: AnomalyOutputSchema,
 } as const;
 

@@ -6,9 +6,8 @@
 import { dot } from '../core/vectors.js';
 import type { DualEncoder, RGBImage } from '../models/capabilities.js';
 import type { Affine } from '../io/nifti-affine.js';
-import { writeSliceInto } from '../transforms/dense-geometry.js';
 import type { ViewOptions } from '../transforms/index.js';
-import { overSlices, volumeTarget, type DenseInput, type VolumeSlices } from './dense-input.js';
+import { mapEverySlice, type DenseInput, type VolumeSlices } from './dense-input.js';
 import { denseMaps, type DenseMap, type DenseMapOptions } from './dense-map.js';
 
 /** The similarity map of `view` for `text`. */
@@ -47,20 +46,17 @@ export interface VolumeMap {
 export async function textMapVolume(
   encoder: DualEncoder, input: DenseInput, view: ViewOptions, text: string, opts: DenseMapOptions & { batch?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<VolumeMap> {
-  const { slices, dims, affine } = volumeTarget(input, view);
   const [t] = await encoder.encodeTexts([text]);
-  const data = new Float32Array(dims[0] * dims[1] * dims[2]);
   let shown: VolumeMap['shown'] | undefined;
   let peak = -Infinity;
   const mapOpts: DenseMapOptions = { ...(opts.method ? { method: opts.method } : {}), ...(opts.windowScales ? { windowScales: opts.windowScales } : {}) };
-  await overSlices(slices, opts.batch ?? 8, (views) => denseMaps(encoder, views, (e) => dot(e, t), mapOpts), (index, slice, map) => {
-    writeSliceInto(data, input.image, slice.slice, map.data);
+  const vol = await mapEverySlice(input, view, (views) => denseMaps(encoder, views, (e) => dot(e, t), mapOpts), (map) => map.data, (index, slice, map) => {
     const [, hi] = mapRange(map.data);
     if (hi > peak) {
       peak = hi;
       shown = { index, input: slice, map };
     }
-  }, opts.onProgress);
+  }, opts);
   const s = shown!;
-  return { dims, affine, data, slices: slices.count, method: s.map.method, window: slices.window, shown: s };
+  return { dims: vol.dims, affine: vol.affine, data: vol.data, slices: vol.slices.count, method: s.map.method, window: vol.slices.window, shown: s };
 }

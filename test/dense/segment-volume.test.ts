@@ -1,5 +1,5 @@
 /**
- * `medvlm segment --all-slices` (and `map --all-slices`, medvlm-tiny) on a NIfTI volume with the shipped medvlm-tiny-seg: every slice of the
+ * `medvlm segment --all-slices` (and `map` and `anomaly --all-slices`, medvlm-tiny) on a NIfTI volume with the shipped medvlm-tiny-seg: every slice of the
  * volume equals the one-slice path (`--slice k` with the same window) put back into the voxel grid, the
  * mask volume is uint8 with the input's shape and affine (nibabel), the PNGs show the fullest slice, and a
  * multi-frame DICOM in the batch fails alone. The volume is a real image (a bundled MR sample) stacked
@@ -7,7 +7,7 @@
  * the columns), so that flips and the shared window both matter.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -180,6 +180,57 @@ print(json.dumps({'dtype': str(v.get_data_dtype()), 'affine_equal': bool(np.allc
     expect(existsSync(row.overlay)).toBe(true);
   }, 300_000);
 
+  it('anomaly --all-slices: slice scores equal the one-slice path, the volume scores as its top slice, the map NIfTI sits in the input grid', async () => {
+    const maps = join(dir, 'anomaly');
+    const r = await medvlmAsync(['anomaly', volume, multiframe, '--all-slices', '--maps', maps, '--json']);
+    expect(r.code, r.stderr).toBe(3); // the multi-frame DICOM fails alone
+    const rows = JSON.parse(r.stdout) as Array<{ file: string; score: number; slices: number; peakSlice: number; sliceScores: number[]; window: { center: number; width: number }; map: string; error?: { code: string } }>;
+    expectResultSchema('AnomalyOutput', rows);
+    expect(rows.find((x) => x.file === multiframe)?.error?.code).toBe('E_BAD_OPTION');
+    const row = rows.find((x) => x.file === volume)!;
+    expect(row.slices).toBe(6);
+    expect(row.sliceScores).toHaveLength(6);
+    expect(row.score).toBe(Math.max(...row.sliceScores));
+    expect(row.peakSlice).toBe(row.sliceScores.indexOf(row.score));
+    expect(new Set(row.sliceScores.map((v) => v.toFixed(4))).size).toBeGreaterThan(1); // the gain differs per slice
+    const win = `${row.window.center},${row.window.width}`;
+    for (const k of [0, 3, 5]) {
+      const s = await medvlmAsync(['anomaly', volume, '--slice', String(k), `--window=${win}`, '--json']);
+      expect(s.code, s.stderr).toBe(0);
+      const [one] = JSON.parse(s.stdout) as Array<{ score: number }>;
+      expect(Math.abs(one.score - row.sliceScores[k]), `slice ${k}`).toBeLessThan(1e-4); // batched vs one view
+    }
+    // the map NIfTI: float32 in the input's grid; the PNG is its peak slice (nibabel's L, P, S reorientation), scaled by the run's range
+    const facts = JSON.parse(py(`
+import json, numpy as np, nibabel as nib
+from PIL import Image
+src = nib.load(${JSON.stringify(volume)}); v = nib.load(${JSON.stringify(row.map)}); V = v.get_fdata(dtype=np.float32)
+lps = nib.orientations.ornt_transform(nib.orientations.io_orientation(v.affine), nib.orientations.axcodes2ornt(('L', 'P', 'S')))
+shown = nib.orientations.apply_orientation(V, lps)[:, :, ${row.peakSlice}].T
+png = np.asarray(Image.open(${JSON.stringify(join(maps, 'mr-anomaly.png'))})).astype(np.float64)
+want = 255 * (shown - V.min()) / (V.max() - V.min())
+print(json.dumps({'shape': list(v.shape), 'dtype': str(v.get_data_dtype()), 'affine_equal': bool(np.allclose(v.affine, src.affine, atol=1e-5)),
+  'png_shape': list(png.shape), 'png_err': float(np.abs(png - want).max()), 'slice_max': [float(V[:, :, k].max()) for k in range(6)]}))
+`)) as { shape: number[]; dtype: string; affine_equal: boolean; png_shape: number[]; png_err: number; slice_max: number[] };
+    expect(facts.shape).toEqual([96, 80, 6]);
+    expect(facts.dtype).toBe('float32');
+    expect(facts.affine_equal).toBe(true);
+    expect(facts.png_shape).toEqual([80, 96]);
+    expect(facts.png_err).toBeLessThanOrEqual(1); // 8-bit rounding; a flipped or misplaced slice is far off
+    for (const m of facts.slice_max) expect(m).toBeGreaterThan(0); // every slice was written
+
+    // a reference volume gives every slice to the memory bank: each slice of the same volume then has a few-shot
+    // score of 0 (its own patches and windows are in the bank), so its score is exactly half the zero-shot one;
+    // with the middle slice alone in the bank the other slices would score higher
+    const refs = join(dir, 'refs');
+    mkdirSync(refs);
+    copyFileSync(volume, join(refs, 'mr.nii.gz'));
+    const f = await medvlmAsync(['anomaly', volume, '--all-slices', '--normal', refs, '--json']);
+    expect(f.code, f.stderr).toBe(0);
+    const [few] = JSON.parse(f.stdout) as Array<{ sliceScores: number[] }>;
+    for (const [k, v] of few.sliceScores.entries()) expect(Math.abs(v - row.sliceScores[k] / 2), `slice ${k}`).toBeLessThan(1e-5);
+  }, 300_000);
+
   it('refuses what cannot hold a volume: --dicom-seg, --format png, --slice (exit 2, one line)', async () => {
     for (const extra of [['--dicom-seg'], ['--format', 'png'], ['--slice', '2']]) {
       const r = await medvlmAsync(['segment', volume, '--text', 'lesion', '--out', join(dir, 'bad'), '--all-slices', ...extra]);
@@ -188,6 +239,9 @@ print(json.dumps({'dtype': str(v.get_data_dtype()), 'affine_equal': bool(np.allc
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(dir, 'bad'))).toBe(false);
     }
+    const a = await medvlmAsync(['anomaly', volume, '--all-slices', '--frame', '1']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--all-slices takes every slice.*\[E_BAD_OPTION\]/);
     const m = await medvlmAsync(['map', volume, '--text', 'lesion', '--all-slices', '--out', join(dir, 'bad.png')]);
     expect(m.code).toBe(2);
     expect(m.stderr).toMatch(/--out .*bad\.png cannot hold one.*\[E_BAD_OPTION\]/);

@@ -8,14 +8,15 @@ import { DEFAULT_MODEL, RESEARCH_NOTICE } from '../../models/defaults.js';
 import { loadDualEncoder, loadPromptableSegmenter, loadTextSegmenter } from '../../models/registry.js';
 import { AnomalyDetector } from '../../tasks/anomaly.js';
 import { toFileError, type FileError } from '../../tasks/batch.js';
-import { prepareDenseInput, sliceCount, type DenseInput } from '../../tasks/dense-input.js';
+import { prepareDenseInput, sliceCount, volumeSlices, type DenseInput } from '../../tasks/dense-input.js';
 import { MAP_METHODS, type DenseMap, type MapMethod } from '../../tasks/dense-map.js';
 import { mapRange, textMap, textMapVolume } from '../../tasks/text-map.js';
 import { segmentViaMap, segmentViews, type ViewSegmentation } from '../../tasks/segment.js';
-import { segmentVolume, type SegmentViewsFn, type VolumeSegmentation } from '../../tasks/segment-volume.js';
+import { segmentVolume, type SegmentViewsFn } from '../../tasks/segment-volume.js';
 import { encodeMapPng, encodeOverlayPng } from '../../io/dense-write.js';
 import type { RGBImage } from '../../io/types.js';
 import { progressBar } from '../progress.js';
+import type { ResultOf } from '../../tasks/schemas.js';
 import { minMaxNormalise } from '../../transforms/dense-resample.js';
 import { cliFileError, fileErrorLine } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
@@ -162,6 +163,7 @@ interface AnomalyCliOptions extends ModelCliOptions, ViewCliOptions {
   maps?: string;
   object: string;
   method?: MapMethod;
+  allSlices?: boolean;
   json?: boolean;
   force?: boolean;
 }
@@ -176,40 +178,53 @@ export function anomalyCommand(): Command {
     .option('--maps <dir>', 'write <name>-anomaly.png (0..1 scaled per run) and <name>-overlay.png per input here')
     .option('--object <words>', 'what the images show, for the prompts (e.g. "brain MRI")', 'medical image')
     .addOption(methodOption())
+    .option('--all-slices', 'score every slice of a NIfTI volume along --plane, viewed with one window: the volume scores as its highest slice (JSON sliceScores, peakSlice); --maps adds <name>-anomaly.nii.gz in its voxel grid and affine, and the PNGs show the peak slice; volume references give every slice to the memory bank')
     .option('--force', 'replace existing map files')
     .option('--json', 'print a JSON array of {file, score} (or {file, error})');
   for (const o of [...modelOptions(DEFAULT_MODEL), ...viewOptions()]) cmd.addOption(o);
   return cmd.action(async (inputs: string[], o: AnomalyCliOptions) => {
+    if (o.allSlices) refuseSliceChoice(o);
     const { files, problems } = await expandInputs(inputs);
     if (files.length === 0) return reportNoInputs(problems);
-    let normals: DenseInput[] = [];
+    let normals: RGBImage[] = [];
+    let references = 0;
     const failed: FileError[] = problems.map((p) => ({ file: p.input, error: { code: p.code, message: p.message } }));
     if (o.normal) {
       const refs = await expandInputs([o.normal]);
       const chosen = refs.files.sort().slice(0, o.k ?? refs.files.length);
       if (chosen.length === 0) throw new OptionError('E_BAD_OPTION', `--normal ${o.normal}: no images found`, { option: 'normal' });
       const r = await readInputs(chosen, o);
-      normals = r.ok;
+      // --all-slices: a reference volume gives every slice (each volume viewed with its own one window)
+      normals = r.ok.flatMap((n) => (o.allSlices ? everySliceView(n, o) : [n.view]));
+      references = r.ok.length;
       failed.push(...r.failed);
     } else if (o.k !== undefined) throw new OptionError('E_BAD_OPTION', '--k needs --normal DIR (the references to take k from)', { option: 'k' });
     const encoder = await loadDualEncoder(o.model, pipelineOptions(o));
-    const bar = progressBar('anomaly', files.length);
+    const bar = o.allSlices ? { stop: () => {} } : progressBar('anomaly', files.length); // --all-slices: a bar of slices per volume instead
     try {
-      const detector = await AnomalyDetector.create(encoder, { object: o.object, normals: normals.map((n) => n.view), ...(o.method ? { method: o.method } : {}) });
+      const detector = await AnomalyDetector.create(encoder, { object: o.object, normals, ...(o.method ? { method: o.method } : {}) });
       // scored a batch at a time as the files are read; with --maps only each view and its map are kept (the
       // maps are scaled by the whole run's range, so they are written at the end)
-      const rows: Array<{ file: string; score: number }> = [];
-      const kept: Array<{ file: string; view: RGBImage; map: DenseMap }> = [];
+      const rows: AnomalyRow[] = [];
+      const kept: Array<{ file: string; view: RGBImage; map: DenseMap; range: [number, number] }> = [];
       let batch: DenseInput[] = [];
       const flush = async (): Promise<void> => {
         const scored = await detector.score(batch.map((i) => i.view));
         for (const [i, s] of scored.entries()) {
           rows.push({ file: batch[i].file, score: s.score });
-          if (o.maps) kept.push({ file: batch[i].file, view: batch[i].view, map: s.map });
+          if (o.maps) kept.push({ file: batch[i].file, view: batch[i].view, map: s.map, range: mapRange(s.map.data) });
         }
         batch = [];
       };
       for await (const input of streamInputs(files, o, failed, bar.onProgress)) {
+        if (o.allSlices) {
+          const row = await anomalyVolumeRow(detector, input, o, failed);
+          if (row) {
+            rows.push(row.row);
+            if (row.kept) kept.push(row.kept);
+          }
+          continue;
+        }
         batch.push(input);
         if (batch.length >= o.batchSize) await flush();
       }
@@ -218,10 +233,9 @@ export function anomalyCommand(): Command {
       if (o.maps) {
         let lo = Infinity;
         let hi = -Infinity;
-        for (const { map } of kept) {
-          const [a, b] = mapRange(map.data);
-          lo = Math.min(lo, a);
-          hi = Math.max(hi, b);
+        for (const { range } of kept) {
+          lo = Math.min(lo, range[0]);
+          hi = Math.max(hi, range[1]);
         }
         for (const { file, view, map } of kept) {
           const display = { width: map.width, height: map.height, data: minMaxNormalise(map.data, [lo, hi]) };
@@ -236,8 +250,8 @@ export function anomalyCommand(): Command {
         note(`medvlm: ${RESEARCH_NOTICE}`);
       } else {
         out(`# ${RESEARCH_NOTICE}`);
-        out(`# ${detector.mode.mode}${detector.mode.k ? ` (k=${detector.mode.k})` : ''}, maps by ${detector.mode.method}, object "${detector.mode.object}", model ${encoder.info.id}`);
-        for (const r of rows) out(`${r.score.toFixed(4)}  ${r.file}`);
+        out(`# ${detector.mode.mode}${references ? ` (k=${references}${normals.length > references ? `, ${normals.length} reference slices` : ''})` : ''}, maps by ${detector.mode.method}, object "${detector.mode.object}", model ${encoder.info.id}`);
+        for (const r of rows) out(`${r.score.toFixed(4)}  ${r.file}${r.peakSlice !== undefined ? `  (peak slice ${r.peakSlice} of ${r.slices})` : ''}`);
       }
     } finally {
       bar.stop();
@@ -245,6 +259,33 @@ export function anomalyCommand(): Command {
     }
     finish(failed);
   });
+}
+
+/** One `anomaly --json` row: a volume's also has its slices' scores. */
+type AnomalyRow = ResultOf<'AnomalyResult'>;
+
+/** The views of every slice of a reference (one view for a 2D image). */
+function everySliceView(input: DenseInput, o: ViewCliOptions): RGBImage[] {
+  if (sliceCount(input) <= 1) return [input.view];
+  const slices = volumeSlices(input, toViewOptions(o));
+  return Array.from({ length: slices.count }, (_, i) => slices.at(i).view);
+}
+
+/**
+ * `anomaly --all-slices` for one input: its slices' scores and, with --maps, `<name>-anomaly.nii.gz` written
+ * now (raw scores in the input's grid) and the peak slice kept for the run-scaled PNGs. An input that cannot
+ * be taken (a multi-frame DICOM) goes into `failed` and the batch goes on.
+ */
+async function anomalyVolumeRow(
+  detector: AnomalyDetector, input: DenseInput, o: AnomalyCliOptions, failed: FileError[],
+): Promise<{ row: AnomalyRow; kept?: { file: string; view: RGBImage; map: DenseMap; range: [number, number] } } | undefined> {
+  const vol = await overVolume(input, failed, (onProgress) => detector.scoreVolume(input, toViewOptions(o), { batch: o.batchSize, onProgress }));
+  if (!vol) return undefined;
+  const row: AnomalyRow = { file: input.file, score: vol.score, slices: vol.sliceScores.length, peakSlice: vol.shown.index, sliceScores: vol.sliceScores, window: vol.window };
+  if (!o.maps) return { row };
+  row.map = `${join(o.maps, stemOf(input.file))}-anomaly.nii.gz`;
+  await writeNifti(row.map, vol.data, vol.dims, vol.affine, Boolean(o.force), 'medvlm anomaly score');
+  return { row, kept: { file: input.file, view: vol.shown.input.view, map: vol.shown.output.map, range: mapRange(vol.data) } };
 }
 
 interface SegmentCliOptions extends Omit<ModelCliOptions, 'model'>, ViewCliOptions {
@@ -277,6 +318,23 @@ async function dicomSourceOf(input: DenseInput, o: SegmentCliOptions, failed: Fi
 
 /** An error one input's analysis may raise (no prompt from its map, a volume that cannot be taken): that file fails, the batch goes on. */
 const isBadOption = (e: unknown): boolean => e instanceof MedvlmError && e.code === 'E_BAD_OPTION';
+
+/**
+ * Run one input's `--all-slices` work with a bar of its slices; an input that cannot be taken (E_BAD_OPTION, e.g.
+ * a multi-frame DICOM) goes into `failed` as `undefined` and the batch goes on.
+ */
+async function overVolume<T>(input: DenseInput, failed: FileError[], run: (onProgress: (done: number, total: number) => void) => Promise<T>): Promise<T | undefined> {
+  const bar = progressBar(stemOf(input.file), sliceCount(input), 'slices');
+  try {
+    return await run((done, total) => bar.onProgress?.(done, total, input.file));
+  } catch (e) {
+    if (!isBadOption(e)) throw e;
+    failed.push(cliFileError(toFileError(input.file, e)));
+    return undefined;
+  } finally {
+    bar.stop();
+  }
+}
 
 /** `--all-slices` takes every slice: a chosen slice or frame contradicts it. */
 function refuseSliceChoice(o: ViewCliOptions): void {
@@ -324,17 +382,8 @@ type MapSegmentation = Awaited<ReturnType<typeof segmentViaMap>>;
  * An input that cannot be taken (a multi-frame DICOM) goes into `failed` and the batch goes on.
  */
 async function segmentVolumeRow(input: DenseInput, o: SegmentCliOptions, segment: SegmentViewsFn, failed: FileError[]): Promise<Record<string, unknown> | undefined> {
-  const bar = progressBar(stemOf(input.file), sliceCount(input), 'slices');
-  let vol: VolumeSegmentation;
-  try {
-    vol = await segmentVolume(input, toViewOptions(o), segment, { batch: o.batchSize, ...(bar.onProgress ? { onProgress: bar.onProgress } : {}) });
-  } catch (e) {
-    if (!isBadOption(e)) throw e;
-    failed.push(cliFileError(toFileError(input.file, e)));
-    return undefined;
-  } finally {
-    bar.stop();
-  }
+  const vol = await overVolume(input, failed, (onProgress) => segmentVolume(input, toViewOptions(o), segment, { batch: o.batchSize, onProgress }));
+  if (!vol) return undefined;
   const stem = join(o.out, stemOf(input.file));
   const ext = o.format === 'nii' ? 'nii' : 'nii.gz';
   const written = { mask: `${stem}-mask.png`, maskArray: `${stem}-mask.${ext}`, probability: `${stem}-prob.${ext}`, overlay: `${stem}-overlay.png` };
