@@ -3,7 +3,9 @@
  * and a tiny random SAM: it is a random model, so this checks the plumbing and the geometry, not quality —
  * the prompt is the one `promptFromMap` derives from the map `medvlm map` writes, the probability map is what
  * the SAM loader gives for that prompt on the same view, and mask area and prompt coordinates are pinned.
+ * Under --all-slices, a slice whose map gives no prompt is skipped and listed, and a volume of such slices fails alone.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,8 @@ import { tinySam } from '../support/tiny-sam.js';
 const tiny = tinySam();
 if (tiny.skip) console.warn(`[sam-cli] skipped: ${tiny.skip}`);
 const sample = join(packageRoot(), 'samples', 'vqarad-head-mr-1.jpg');
+const nibabelOk = !tiny.skip && spawnSync('/usr/bin/python3', ['-c', 'import nibabel'], { encoding: 'utf8' }).status === 0;
+if (!tiny.skip && !nibabelOk) console.warn('[sam-cli] the --all-slices case is skipped: /usr/bin/python3 lacks nibabel');
 
 /** A float32 .npy as [height, width] data (little-endian, C order: what medvlm writes). */
 function readNpy(path: string): { shape: number[]; data: Float32Array } {
@@ -111,4 +115,41 @@ describe.skipIf(!!tiny.skip)('medvlm segment --segmenter (map → prompt → tin
     expect(row.used).toEqual({ points: row.prompt.points });
     expect(row.notes?.join(' ')).toMatch(/box not used/);
   });
+  it.skipIf(!nibabelOk)('--all-slices: a slice whose map is flat gives a box-only export no prompt; it is skipped (0 in both volumes) and listed, and a volume of such slices fails alone', async () => {
+    // slice 0 is constant: every window of the windows map sees the same pixels, so the map is flat and has no box
+    const volume = join(dir, 'vol.nii.gz');
+    const blank = join(dir, 'blank.nii.gz');
+    const py = spawnSync('/usr/bin/python3', ['-c', `
+import numpy as np, nibabel as nib
+from PIL import Image
+g = np.asarray(Image.open(${JSON.stringify(sample)}).convert('L').resize((96, 80)), dtype=np.float32)
+vol = np.stack([g.T * (0.4 + 0.25 * k) + 7 * k for k in range(4)], axis=2).astype(np.int16)
+vol[:, :, 0] = 0
+aff = np.array([[0.9, 0, 0, -40], [0, -0.9, 0, 30], [0, 0, 3.0, -12], [0, 0, 0, 1]])
+nib.save(nib.Nifti1Image(vol, aff), ${JSON.stringify(volume)})
+nib.save(nib.Nifti1Image(np.full((96, 80, 3), 5, np.int16), aff), ${JSON.stringify(blank)})
+`], { encoding: 'utf8' });
+    expect(py.status, py.stderr).toBe(0);
+    const out = join(dir, 'vol');
+    const r = await medvlmAsync(['segment', volume, blank, '--text', 'lesion', '--segmenter', join(tiny.dir!, 'boxes'), '--method', 'windows', '--all-slices', '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(3); // the blank volume's error, after the other was written
+    const rows = JSON.parse(r.stdout) as Array<{ file: string; skippedSlices?: number[]; slices: number; maskPixels: number; probability: string; maskArray: string; shownSlice: number; error?: { code: string; message: string } }>;
+    expectResultSchema('SegmentOutput', rows);
+    const bad = rows.find((x) => x.file === blank)!;
+    expect(bad.error?.code).toBe('E_BAD_OPTION');
+    expect(bad.error?.message).toMatch(/none of its 3 slices/);
+    const row = rows.find((x) => x.file === volume)!;
+    expect(row.slices).toBe(4);
+    expect(row.skippedSlices).toEqual([0]);
+    expect(row.shownSlice).not.toBe(0);
+    const facts = JSON.parse(spawnSync('/usr/bin/python3', ['-c', `
+import json, numpy as np, nibabel as nib
+P = nib.load(${JSON.stringify(row.probability)}).get_fdata(dtype=np.float32); M = np.asarray(nib.load(${JSON.stringify(row.maskArray)}).dataobj)
+print(json.dumps({'p_max': [float(P[:, :, k].max()) for k in range(4)], 'm_sum': [int(M[:, :, k].sum()) for k in range(4)]}))
+`], { encoding: 'utf8' }).stdout) as { p_max: number[]; m_sum: number[] };
+    expect(facts.p_max[0]).toBe(0); // the skipped slice stays 0
+    expect(facts.m_sum[0]).toBe(0);
+    for (const k of [1, 2, 3]) expect(facts.p_max[k], `slice ${k}`).toBeGreaterThan(0); // the others were segmented
+    expect(facts.m_sum.reduce((a, b) => a + b, 0)).toBe(row.maskPixels);
+  }, 300_000);
 });
