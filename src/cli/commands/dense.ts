@@ -206,7 +206,7 @@ export function anomalyCommand(): Command {
       // scored a batch at a time as the files are read; with --maps only each view and its map are kept (the
       // maps are scaled by the whole run's range, so they are written at the end)
       const rows: AnomalyRow[] = [];
-      const kept: Array<{ file: string; view: RGBImage; map: DenseMap; range: [number, number] }> = [];
+      const kept: KeptMap[] = [];
       let batch: DenseInput[] = [];
       const flush = async (): Promise<void> => {
         const scored = await detector.score(batch.map((i) => i.view));
@@ -264,6 +264,9 @@ export function anomalyCommand(): Command {
 /** One `anomaly --json` row: a volume's also has its slices' scores. */
 type AnomalyRow = ResultOf<'AnomalyResult'>;
 
+/** A map kept for the run-scaled PNGs `anomaly --maps` writes at the end: the view, its map and the range it adds. */
+type KeptMap = { file: string; view: RGBImage; map: DenseMap; range: [number, number] };
+
 /** The views of every slice of a reference (one view for a 2D image). */
 function everySliceView(input: DenseInput, o: ViewCliOptions): RGBImage[] {
   if (sliceCount(input) <= 1) return [input.view];
@@ -278,7 +281,7 @@ function everySliceView(input: DenseInput, o: ViewCliOptions): RGBImage[] {
  */
 async function anomalyVolumeRow(
   detector: AnomalyDetector, input: DenseInput, o: AnomalyCliOptions, failed: FileError[],
-): Promise<{ row: AnomalyRow; kept?: { file: string; view: RGBImage; map: DenseMap; range: [number, number] } } | undefined> {
+): Promise<{ row: AnomalyRow; kept?: KeptMap } | undefined> {
   const vol = await overVolume(input, failed, (onProgress) => detector.scoreVolume(input, toViewOptions(o), { batch: o.batchSize, onProgress }));
   if (!vol) return undefined;
   const row: AnomalyRow = { file: input.file, score: vol.score, slices: vol.sliceScores.length, peakSlice: vol.shown.index, sliceScores: vol.sliceScores, window: vol.window };
