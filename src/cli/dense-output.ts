@@ -45,8 +45,8 @@ export function writeNifti(path: string, data: Float32Array | Uint8Array, dims: 
  */
 export async function writeMask(path: string, input: DenseInput, mask: FloatMap, force: boolean): Promise<void> {
   const fmt = mapFormat(path, '--format');
-  const bits = Uint8Array.from(mask.data, (v) => (v > 0 ? 1 : 0));
   if (fmt === '.png') return writeOutput(path, await encodeMapPng(mask), force);
+  const bits = Uint8Array.from(mask.data, (v) => (v > 0 ? 1 : 0));
   if (fmt === '.npy') return writeOutput(path, encodeNpyUint8(bits, mask.height, mask.width), force);
   const g = mapInInputGeometry<Uint8Array>(input, bits, 'uint8');
   return writeNifti(path, g.data, g.dims, g.affine, force);

@@ -6,7 +6,7 @@ import { OptionError } from '../core/errors.js';
 import { decodeInput, type ImageInput } from '../io/image-input.js';
 import type { MedicalImage, RGBImage } from '../io/types.js';
 import type { Affine } from '../io/nifti-affine.js';
-import { writeSliceInto } from '../transforms/dense-geometry.js';
+import { copyPrefix, writeSliceInto } from '../transforms/dense-geometry.js';
 import { resolveWindow, toModelViewDetailed, type SliceInfo, type ViewOptions } from '../transforms/index.js';
 
 /** A decoded input, its view and the geometry to map back into. */
@@ -47,7 +47,7 @@ export function mapInInputGeometry<T extends Float32Array | Uint8Array = Float32
   const { dims, affine } = inputGeometry(input);
   const data = into === 'uint8' ? new Uint8Array(dims[0] * dims[1] * dims[2]) : new Float32Array(dims[0] * dims[1] * dims[2]);
   if (isNiftiVolume(input)) writeSliceInto(data, input.image, input.slice, map);
-  else data.set(Array.from(map).slice(0, data.length));
+  else copyPrefix(data, map);
   return { data: data as T, dims, affine };
 }
 

@@ -13,7 +13,7 @@ import type { SliceInfo } from './slice.js';
 export function writeSliceInto(volume: Float32Array | Uint8Array, image: MedicalImage, slice: MedicalImage, map: ArrayLike<number>): void {
   const info = slice.meta.slice as SliceInfo | undefined;
   if (!info) {
-    volume.set(Array.from(map).slice(0, volume.length));
+    copyPrefix(volume, map);
     return;
   }
   const dims = [image.width, image.height, image.depth];
@@ -25,4 +25,10 @@ export function writeSliceInto(volume: Float32Array | Uint8Array, image: Medical
     const rowBase = base + (info.flipRows ? H - 1 - r : r) * stride[info.rowAxis];
     for (let c = 0; c < W; c++) volume[rowBase + (info.flipColumns ? W - 1 - c : c) * stride[info.columnAxis]] = map[r * W + c];
   }
+}
+
+/** Copy the first `volume.length` values of `map` into `volume` (no intermediate arrays: maps can be 12 MP). */
+export function copyPrefix(volume: Float32Array | Uint8Array, map: ArrayLike<number>): void {
+  const n = Math.min(volume.length, map.length);
+  for (let i = 0; i < n; i++) volume[i] = map[i];
 }

@@ -12,18 +12,12 @@ import { packageRoot } from '../../src/core/paths.js';
 import { expectResultSchema } from '../support/result-schema.js';
 import { medvlmAsync } from '../support/spawn-cli.js';
 import { tinySegmenter } from '../support/tiny-segmenter.js';
+import { PY, py } from '../support/python.js';
 
 const root = packageRoot();
-const PY = '/usr/bin/python3';
 const nibabel = existsSync(PY) && spawnSync(PY, ['-c', 'import nibabel, numpy'], { encoding: 'utf8' }).status === 0;
 if (!nibabel) console.warn('[dense-cli] NIfTI geometry check skipped: /usr/bin/python3 with nibabel and numpy not found');
 const sample = join(root, 'samples', 'vqarad-head-mr-1.jpg');
-
-function py(code: string): string {
-  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout;
-}
 
 describe('medvlm map', () => {
   it('PNG in → .npy map of the image size plus an overlay; JSON names the method', async () => {

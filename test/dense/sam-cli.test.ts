@@ -18,11 +18,12 @@ import { minMaxNormalise } from '../../src/transforms/dense-resample.js';
 import { expectResultSchema } from '../support/result-schema.js';
 import { medvlmAsync, type AsyncCliRun } from '../support/spawn-cli.js';
 import { tinySam } from '../support/tiny-sam.js';
+import { PY, py } from '../support/python.js';
 
 const tiny = tinySam();
 if (tiny.skip) console.warn(`[sam-cli] skipped: ${tiny.skip}`);
 const sample = join(packageRoot(), 'samples', 'vqarad-head-mr-1.jpg');
-const nibabelOk = !tiny.skip && spawnSync('/usr/bin/python3', ['-c', 'import nibabel'], { encoding: 'utf8' }).status === 0;
+const nibabelOk = !tiny.skip && spawnSync(PY, ['-c', 'import nibabel'], { encoding: 'utf8' }).status === 0;
 if (!tiny.skip && !nibabelOk) console.warn('[sam-cli] the --all-slices case is skipped: /usr/bin/python3 lacks nibabel');
 
 /** A float32 .npy as [height, width] data (little-endian, C order: what medvlm writes). */
@@ -119,7 +120,7 @@ describe.skipIf(!!tiny.skip)('medvlm segment --segmenter (map → prompt → tin
     // slice 0 is constant: every window of the windows map sees the same pixels, so the map is flat and has no box
     const volume = join(dir, 'vol.nii.gz');
     const blank = join(dir, 'blank.nii.gz');
-    const py = spawnSync('/usr/bin/python3', ['-c', `
+    py(`
 import numpy as np, nibabel as nib
 from PIL import Image
 g = np.asarray(Image.open(${JSON.stringify(sample)}).convert('L').resize((96, 80)), dtype=np.float32)
@@ -128,8 +129,7 @@ vol[:, :, 0] = 0
 aff = np.array([[0.9, 0, 0, -40], [0, -0.9, 0, 30], [0, 0, 3.0, -12], [0, 0, 0, 1]])
 nib.save(nib.Nifti1Image(vol, aff), ${JSON.stringify(volume)})
 nib.save(nib.Nifti1Image(np.full((96, 80, 3), 5, np.int16), aff), ${JSON.stringify(blank)})
-`], { encoding: 'utf8' });
-    expect(py.status, py.stderr).toBe(0);
+`);
     const out = join(dir, 'vol');
     const r = await medvlmAsync(['segment', volume, blank, '--text', 'lesion', '--segmenter', join(tiny.dir!, 'boxes'), '--method', 'windows', '--all-slices', '--out', out, '--json']);
     expect(r.code, r.stderr).toBe(3); // the blank volume's error, after the other was written
@@ -142,11 +142,11 @@ nib.save(nib.Nifti1Image(np.full((96, 80, 3), 5, np.int16), aff), ${JSON.stringi
     expect(row.slices).toBe(4);
     expect(row.skippedSlices).toEqual([0]);
     expect(row.shownSlice).not.toBe(0);
-    const facts = JSON.parse(spawnSync('/usr/bin/python3', ['-c', `
+    const facts = JSON.parse(py(`
 import json, numpy as np, nibabel as nib
 P = nib.load(${JSON.stringify(row.probability)}).get_fdata(dtype=np.float32); M = np.asarray(nib.load(${JSON.stringify(row.maskArray)}).dataobj)
 print(json.dumps({'p_max': [float(P[:, :, k].max()) for k in range(4)], 'm_sum': [int(M[:, :, k].sum()) for k in range(4)]}))
-`], { encoding: 'utf8' }).stdout) as { p_max: number[]; m_sum: number[] };
+`)) as { p_max: number[]; m_sum: number[] };
     expect(facts.p_max[0]).toBe(0); // the skipped slice stays 0
     expect(facts.m_sum[0]).toBe(0);
     for (const k of [1, 2, 3]) expect(facts.p_max[k], `slice ${k}`).toBeGreaterThan(0); // the others were segmented

@@ -14,18 +14,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/core/paths.js';
 import { expectResultSchema } from '../support/result-schema.js';
 import { medvlmAsync } from '../support/spawn-cli.js';
+import { PY, py } from '../support/python.js';
 
 const root = packageRoot();
-const PY = '/usr/bin/python3';
 const pyOk = existsSync(PY) && spawnSync(PY, ['-c', 'import nibabel, numpy, pydicom, PIL'], { encoding: 'utf8' }).status === 0;
 if (!pyOk) console.warn('[segment-volume] skipped: /usr/bin/python3 with nibabel, numpy, pydicom and PIL not found');
 const sample = join(root, 'samples', 'vqarad-head-mr-1.jpg');
-
-function py(code: string): string {
-  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout;
-}
 
 interface Row {
   file: string;

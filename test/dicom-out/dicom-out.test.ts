@@ -21,9 +21,9 @@ import { packageRoot } from '../../src/core/paths.js';
 import { orthancUnavailable, startOrthanc, type TestOrthanc } from '../support/orthanc.js';
 import { medvlmAsync } from '../support/spawn-cli.js';
 import { tinySegmenter } from '../support/tiny-segmenter.js';
+import { PY, py } from '../support/python.js';
 
 const root = packageRoot();
-const PY = '/usr/bin/python3';
 const sample = join(root, 'samples', 'vqarad-head-mr-1.jpg');
 const which = (t: string) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0;
 const pydicomOk = existsSync(PY) && spawnSync(PY, ['-c', 'import pydicom, numpy'], { encoding: 'utf8' }).status === 0;
@@ -33,12 +33,6 @@ const tiny = missing.length ? {} : tinySegmenter();
 if (tiny.skip) console.warn(`[dicom-out] segmentation part skipped: ${tiny.skip}`);
 const orthancWhy = orthancUnavailable();
 if (orthancWhy) console.warn(`[dicom-out] Orthanc store check skipped: ${orthancWhy}`);
-
-function py(code: string): string {
-  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout;
-}
 
 /** dciodvfy's error lines (it prints warnings too; those are allowed). */
 function dciodvfyErrors(file: string): string[] {

@@ -5,20 +5,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpy, readNpz } from '../../src/eval/datasets/npy.js';
+import { PY, py } from '../support/python.js';
 
 const OUT = fileURLToPath(new URL('../.corpus/eval-npy/', import.meta.url));
-const PY = '/usr/bin/python3';
 const hasNumpy = existsSync(PY) && spawnSync(PY, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 if (!hasNumpy) console.warn('npy tests skipped: /usr/bin/python3 with numpy is not installed (apt-get install python3-numpy)');
 
 const PNEUMONIA = fileURLToPath(new URL('../../../shared/data/pneumoniamnist/pneumoniamnist_varun19424_officialValTest.npz', import.meta.url));
 if (!existsSync(PNEUMONIA)) console.warn(`PneumoniaMNIST checks skipped: ${PNEUMONIA} is absent`);
-
-function py(code: string): string {
-  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout;
-}
 
 describe.skipIf(!hasNumpy)('npz written by numpy', () => {
   // fixtures are written in beforeAll: a skipped suite's body still runs at collection time
